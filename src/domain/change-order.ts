@@ -1,0 +1,95 @@
+import { assertNoIssues, type Issue } from './errors.ts';
+import { isOpen, transition } from './lifecycle.ts';
+import {
+  type ContractTerms,
+  fromSpecs,
+  type Milestone,
+  type MilestoneSpec,
+  price,
+  validate,
+} from './schedule.ts';
+
+export type MilestoneChange = { id: string } & Partial<MilestoneSpec>;
+
+/** A scope change: new milestones, edits and cancellations of open ones, maybe a new contract value. */
+export interface ChangeOrder {
+  contractValue?: number | undefined;
+  retainagePercent?: number | undefined;
+  add: MilestoneSpec[];
+  change: MilestoneChange[];
+  cancel: string[];
+}
+
+/**
+ * Applies a change order to a schedule's milestones and returns the next version's list (new
+ * milestones have `id: null`). Milestones that are accepted, being invoiced or invoiced never
+ * change; percentage milestones are re-priced only when they change or the contract does.
+ */
+export function applyChangeOrder(
+  terms: ContractTerms,
+  current: readonly Milestone[],
+  order: ChangeOrder,
+): { terms: ContractTerms; milestones: Milestone[] } {
+  const next: ContractTerms = {
+    ...terms,
+    contractValue: order.contractValue ?? terms.contractValue,
+    retainagePercent: order.retainagePercent ?? terms.retainagePercent,
+  };
+  const milestones = current.map((m) => ({ ...m }));
+  const byId = new Map(milestones.map((m) => [m.id, m]));
+  const repriced = new Set<Milestone>();
+  const issues: Issue[] = [];
+  const locked = (path: string, m: Milestone) =>
+    issues.push({
+      path,
+      code: 'milestone_locked',
+      message: `${path}: "${m.name}" is ${m.status.replace('_', ' ')} and can no longer change`,
+    });
+
+  order.change.forEach((change, index) => {
+    const path = `change[${index}]`;
+    const m = byId.get(change.id);
+    if (!m)
+      return issues.push({
+        path: `${path}.id`,
+        code: 'not_found',
+        message: `${path}.id: no milestone ${change.id}`,
+      });
+    if (!isOpen(m.status)) return locked(path, m);
+    if (change.key !== undefined) m.key = change.key;
+    for (const field of ['name', 'deliverable', 'acceptanceCriteria'] as const) {
+      const value = change[field];
+      if (value !== undefined) m[field] = value.trim();
+    }
+    if (change.plannedDate !== undefined) m.plannedDate = change.plannedDate;
+    if (change.triggerStage !== undefined) m.triggerStage = change.triggerStage;
+    if (change.paymentTerms !== undefined) m.paymentTerms = change.paymentTerms;
+    if (change.amount !== undefined) {
+      m.percent = 'percent' in change.amount ? change.amount.percent : null;
+      if ('fixed' in change.amount) m.amount = change.amount.fixed;
+      else repriced.add(m);
+    }
+  });
+
+  order.cancel.forEach((id, index) => {
+    const path = `cancel[${index}]`;
+    const m = byId.get(id);
+    if (!m) return issues.push({ path, code: 'not_found', message: `${path}: no milestone ${id}` });
+    if (!isOpen(m.status)) return locked(path, m);
+    m.status = transition(m.status, 'cancel');
+  });
+  assertNoIssues('change_order_invalid', 'the change order cannot be applied', issues);
+
+  if (next.contractValue !== terms.contractValue) {
+    for (const m of milestones) if (isOpen(m.status) && m.percent !== null) repriced.add(m);
+  }
+  const added = fromSpecs(
+    order.add,
+    milestones.filter((m) => m.splitFromId === null).map((m) => m.key),
+  );
+  for (const m of added) repriced.add(m);
+  const all = [...milestones, ...added];
+  price(next, all, repriced);
+  validate(next, all);
+  return { terms: next, milestones: all };
+}
