@@ -46,16 +46,21 @@ export function applyChangeOrder(
       message: `${path}: "${m.name}" is ${m.status.replace('_', ' ')} and can no longer change`,
     });
 
-  order.change.forEach((change, index) => {
+  for (const [index, change] of order.change.entries()) {
     const path = `change[${index}]`;
     const m = byId.get(change.id);
-    if (!m)
-      return issues.push({
+    if (!m) {
+      issues.push({
         path: `${path}.id`,
         code: 'not_found',
         message: `${path}.id: no milestone ${change.id}`,
       });
-    if (!isOpen(m.status)) return locked(path, m);
+      continue;
+    }
+    if (!isOpen(m.status)) {
+      locked(path, m);
+      continue;
+    }
     if (change.key !== undefined) m.key = change.key;
     for (const field of ['name', 'deliverable', 'acceptanceCriteria'] as const) {
       const value = change[field];
@@ -69,15 +74,15 @@ export function applyChangeOrder(
       if ('fixed' in change.amount) m.amount = change.amount.fixed;
       else repriced.add(m);
     }
-  });
+  }
 
-  order.cancel.forEach((id, index) => {
+  for (const [index, id] of order.cancel.entries()) {
     const path = `cancel[${index}]`;
     const m = byId.get(id);
-    if (!m) return issues.push({ path, code: 'not_found', message: `${path}: no milestone ${id}` });
-    if (!isOpen(m.status)) return locked(path, m);
-    m.status = transition(m.status, 'cancel');
-  });
+    if (!m) issues.push({ path, code: 'not_found', message: `${path}: no milestone ${id}` });
+    else if (!isOpen(m.status)) locked(path, m);
+    else m.status = transition(m.status, 'cancel');
+  }
   assertNoIssues('change_order_invalid', 'the change order cannot be applied', issues);
 
   if (next.contractValue !== terms.contractValue) {
