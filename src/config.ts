@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const url = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+const optional = (schema: z.ZodType<string>) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/** DESIGN §4.1: the whole environment the app reads. */
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: optional(url),
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
+  DATA_DIR: z.string().default('./.data'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
+  ENCRYPTION_KEY: optional(
+    z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
+  ),
+  HUBSPOT_CLIENT_ID: optional(z.string()),
+  HUBSPOT_CLIENT_SECRET: optional(z.string()),
+  HUBSPOT_APP_ID: optional(z.string().regex(/^\d+$/, 'must be a number')),
+  HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
+  HUBSPOT_AUTH_URL: url.default('https://app.hubspot.com/oauth/authorize'),
+  QBO_CLIENT_ID: optional(z.string()),
+  QBO_CLIENT_SECRET: optional(z.string()),
+  QBO_ENVIRONMENT: z.enum(['sandbox', 'production']).default('sandbox'),
+  QBO_API_BASE_URL: optional(url),
+  QBO_AUTH_URL: url.default('https://appcenter.intuit.com/connect/oauth2'),
+  QBO_TOKEN_URL: url.default('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'),
+  QBO_REVOKE_URL: url.default('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
+  QBO_WEBHOOK_VERIFIER_TOKEN: optional(z.string()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = ReturnType<typeof parseConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; every problem is listed in one error. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    for (const name of ['ENCRYPTION_KEY', 'PUBLIC_URL', 'DATABASE_URL'] as const) {
+      if (!e[name]) problems.push(`${name}: required in production`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const dataDir = resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    redisUrl: e.REDIS_URL,
+    encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
+    logLevel: e.LOG_LEVEL,
+    hubspot: {
+      clientId: e.HUBSPOT_CLIENT_ID,
+      clientSecret: e.HUBSPOT_CLIENT_SECRET,
+      appId: e.HUBSPOT_APP_ID,
+      apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/$/, ''),
+      authUrl: e.HUBSPOT_AUTH_URL,
+    },
+    quickbooks: {
+      clientId: e.QBO_CLIENT_ID,
+      clientSecret: e.QBO_CLIENT_SECRET,
+      environment: e.QBO_ENVIRONMENT,
+      apiBaseUrl: (
+        e.QBO_API_BASE_URL ??
+        (e.QBO_ENVIRONMENT === 'production'
+          ? 'https://quickbooks.api.intuit.com'
+          : 'https://sandbox-quickbooks.api.intuit.com')
+      ).replace(/\/$/, ''),
+      authUrl: e.QBO_AUTH_URL,
+      tokenUrl: e.QBO_TOKEN_URL,
+      revokeUrl: e.QBO_REVOKE_URL,
+      webhookVerifierToken: e.QBO_WEBHOOK_VERIFIER_TOKEN,
+    },
+  };
+}
+
+/**
+ * Development and test run without an ENCRYPTION_KEY: one is generated once into DATA_DIR so
+ * that stored tokens survive restarts. Production refuses to start without one (parseConfig).
+ */
+export function encryptionKey(config: Config, warn: (msg: string) => void): Buffer {
+  if (config.encryptionKey) return config.encryptionKey;
+  const file = join(config.dataDir, 'encryption.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64'), { mode: 0o600 });
+  warn(`ENCRYPTION_KEY is not set: generated a development key in ${file}`);
+  return key;
+}

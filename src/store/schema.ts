@@ -1,0 +1,209 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { MilestoneStatus } from '../domain/lifecycle.ts';
+import type { MilestoneKind } from '../domain/schedule.ts';
+import type { TemplateMilestone } from '../domain/templates.ts';
+import type { PaymentTerms } from '../domain/terms.ts';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const money = (name: string) => bigint(name, { mode: 'number' });
+const calendarDate = (name: string) => date(name, { mode: 'string' });
+
+export const tenants = pgTable('tenants', {
+  id: text().primaryKey(),
+  portalId: text('portal_id').notNull().unique(),
+  name: text().notNull(),
+  /** AES-256-GCM ciphertext of the acceptance-webhook signing secret. */
+  acceptanceSecret: text('acceptance_secret').notNull(),
+  settings: jsonb().$type<TenantSettings>().notNull().default({}),
+  createdAt: createdAt(),
+});
+
+export interface TenantSettings {
+  defaultPaymentTerms?: PaymentTerms;
+}
+
+export const apiKeys = pgTable('api_keys', {
+  id: text().primaryKey(),
+  tenantId: text('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
+  name: text().notNull(),
+  /** First characters of the key, to recognise it in listings; the key itself is never stored. */
+  prefix: text().notNull(),
+  hash: text().notNull().unique(),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+export const schedules = pgTable(
+  'schedules',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    dealId: text('deal_id').notNull(),
+    dealName: text('deal_name'),
+    currency: text().notNull(),
+    contractValue: money('contract_value').notNull(),
+    paymentTerms: jsonb('payment_terms').$type<PaymentTerms>().notNull(),
+    retainagePercent: integer('retainage_percent').notNull().default(0),
+    /** Bumped by every change of the plan; writers must name the version they read. */
+    version: integer().notNull().default(1),
+    /** `frozen` when the deal is gone: kept for the record, accepts no change. */
+    state: text().$type<'active' | 'frozen'>().notNull().default('active'),
+    attention: jsonb().$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('schedules_tenant_deal').on(t.tenantId, t.dealId)],
+);
+
+export const scheduleVersions = pgTable(
+  'schedule_versions',
+  {
+    scheduleId: text('schedule_id')
+      .notNull()
+      .references(() => schedules.id),
+    version: integer().notNull(),
+    reason: text().notNull(),
+    actor: text().notNull(),
+    snapshot: jsonb().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.version] })],
+);
+
+export const milestones = pgTable(
+  'milestones',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    scheduleId: text('schedule_id')
+      .notNull()
+      .references(() => schedules.id),
+    position: integer().notNull(),
+    key: text().notNull(),
+    name: text().notNull(),
+    deliverable: text().notNull(),
+    acceptanceCriteria: text('acceptance_criteria').notNull(),
+    /** Share of the contract in ten-thousandths of a percent; null for fixed amounts. */
+    percent: integer(),
+    amount: money('amount').notNull(),
+    plannedDate: calendarDate('planned_date').notNull(),
+    triggerStage: text('trigger_stage'),
+    paymentTerms: jsonb('payment_terms').$type<PaymentTerms>(),
+    kind: text().$type<MilestoneKind>().notNull().default('standard'),
+    status: text().$type<MilestoneStatus>().notNull().default('planned'),
+    /** The milestone this one is the remainder of, after a partial acceptance. */
+    splitFromId: text('split_from_id'),
+    needsAttention: boolean('needs_attention').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('milestones_schedule').on(t.scheduleId, t.position),
+    index('milestones_tenant').on(t.tenantId),
+  ],
+);
+
+export const acceptances = pgTable(
+  'acceptances',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    milestoneId: text('milestone_id')
+      .notNull()
+      .references(() => milestones.id),
+    source: text().$type<AcceptanceSource>().notNull(),
+    /** The reporter's own id of the event: the idempotency key per tenant and source. */
+    sourceEventId: text('source_event_id').notNull(),
+    amount: money('amount').notNull(),
+    percent: integer(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }).notNull(),
+    acceptedBy: jsonb('accepted_by').$type<{ name?: string; email?: string }>().notNull(),
+    evidence: jsonb().$type<{ name: string; url: string }[]>().notNull().default([]),
+    note: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('acceptances_source_event').on(t.tenantId, t.source, t.sourceEventId)],
+);
+
+export type AcceptanceSource = 'manual' | 'hubspot' | 'webhook';
+
+export const transitions = pgTable(
+  'transitions',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    milestoneId: text('milestone_id')
+      .notNull()
+      .references(() => milestones.id),
+    fromStatus: text('from_status').$type<MilestoneStatus | null>(),
+    toStatus: text('to_status').$type<MilestoneStatus>().notNull(),
+    event: text().notNull(),
+    /** Who or what: `user:…`, `api_key:…`, `webhook:<event id>`, `job:<id>`, `cli`. */
+    actor: text().notNull(),
+    reason: text(),
+    data: jsonb().$type<Record<string, unknown>>(),
+    at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('transitions_milestone').on(t.milestoneId, t.id)],
+);
+
+export const inbox = pgTable(
+  'inbox',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id'),
+    source: text().$type<'hubspot' | 'acceptance' | 'quickbooks'>().notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    payload: jsonb().notNull(),
+    status: text().$type<'pending' | 'processed' | 'ignored' | 'failed'>().notNull().default('pending'),
+    outcome: text(),
+    attempts: integer().notNull().default(0),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('inbox_dedupe').on(t.source, t.dedupeKey),
+    index('inbox_pending').on(t.receivedAt).where(sql`status = 'pending'`),
+  ],
+);
+
+export const templates = pgTable(
+  'templates',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    key: text().notNull(),
+    name: text().notNull(),
+    description: text().notNull().default(''),
+    paymentTerms: jsonb('payment_terms').$type<PaymentTerms>().notNull(),
+    retainagePercent: integer('retainage_percent').notNull().default(0),
+    milestones: jsonb().$type<TemplateMilestone[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('templates_tenant_key').on(t.tenantId, t.key)],
+);
