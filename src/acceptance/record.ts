@@ -91,7 +91,7 @@ async function accept(tx: Tx, report: AcceptanceReport) {
   let remainderRow: MilestoneRow | undefined;
   let current = schedule;
   if (remainder > 0) {
-    remainderRow = await splitOff(tx, schedule, open, remainder, cause);
+    remainderRow = await splitOff(tx, open, remainder, cause);
     current = await bump(tx, schedule, termsOf(schedule), {});
   }
   const milestone = await applyTransition(
@@ -130,7 +130,6 @@ async function accept(tx: Tx, report: AcceptanceReport) {
 /** The remainder of a partial acceptance: a planned milestone right after the accepted part. */
 async function splitOff(
   tx: Tx,
-  schedule: ScheduleRow,
   open: MilestoneRow,
   amount: number,
   cause: { actor: string; reason: string | null; data: Record<string, unknown> },

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { startRuntime } from './runtime.ts';
+import { getSchedule } from './schedules/service.ts';
+import {
+  acceptanceSecret,
+  createApiKey,
+  ensureTenant,
+  requireTenantByPortal,
+  rotateAcceptanceSecret,
+} from './tenants/repository.ts';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+  tenant create --portal <id> [--name <name>]   create the tenant of a HubSpot portal
+  api-key create --portal <id> [--name <name>]  issue an API key (shown once)
+  secret show --portal <id>                     show the acceptance webhook signing secret
+  secret rotate --portal <id>                   replace it; the old one stops working
+  schedule show --portal <id> --deal <id>       print a deal's billing schedule as JSON`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    portal: { type: 'string' },
+    name: { type: 'string' },
+    deal: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+
+const command = positionals.join(' ');
+if (values.help || !command) {
+  console.log(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+
+function need(name: 'portal' | 'deal'): string {
+  const value = values[name];
+  if (!value) {
+    console.error(`${command}: --${name} is required\n\n${USAGE}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const runtime = await startRuntime({ LOG_LEVEL: 'warn', ...process.env });
+const { db } = runtime.database;
+const key = runtime.encryptionKey;
+try {
+  switch (command) {
+    case 'tenant create': {
+      const portal = need('portal');
+      const { tenant, created } = await ensureTenant(
+        db,
+        key,
+        portal,
+        values.name ?? `HubSpot portal ${portal}`,
+      );
+      console.log(
+        created
+          ? `created tenant ${tenant.id} for portal ${portal}`
+          : `portal ${portal} already has tenant ${tenant.id}`,
+      );
+      break;
+    }
+    case 'api-key create': {
+      const tenant = await requireTenantByPortal(db, need('portal'));
+      const { id, key: apiKey } = await createApiKey(db, tenant.id, values.name ?? 'cli');
+      console.log(`API key ${id} (shown once, store it now):\n${apiKey}`);
+      break;
+    }
+    case 'secret show':
+      console.log(acceptanceSecret(key, await requireTenantByPortal(db, need('portal'))));
+      break;
+    case 'secret rotate':
+      console.log(await rotateAcceptanceSecret(db, key, await requireTenantByPortal(db, need('portal'))));
+      break;
+    case 'schedule show': {
+      const tenant = await requireTenantByPortal(db, need('portal'));
+      console.log(JSON.stringify(await getSchedule({ db, tenant, actor: 'cli' }, need('deal')), null, 2));
+      break;
+    }
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+} catch (error) {
+  console.error(`${command}: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await runtime.close();
+}

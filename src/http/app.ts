@@ -1,0 +1,43 @@
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Database } from '../store/db.ts';
+import { requireApiKey } from './auth.ts';
+import { errorHandler, HttpProblem } from './problem.ts';
+import { healthRoutes } from './routes/health.ts';
+import { milestoneRoutes } from './routes/milestones.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { templateRoutes } from './routes/templates.ts';
+
+export interface Dependencies {
+  config: Config;
+  database: Database;
+  redis: Redis;
+  logger: Logger;
+  /** AES-256 key for secrets at rest. */
+  encryptionKey: Buffer;
+}
+
+/** The web process's express app; tests drive it with supertest over a real database. */
+export function createApp(deps: Dependencies) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(healthRoutes(deps));
+
+  const api = express.Router();
+  api.use(express.json({ limit: '1mb' }));
+  api.use(requireApiKey(deps.database.db));
+  api.use(templateRoutes(), scheduleRoutes(), milestoneRoutes());
+  api.use((req) => {
+    throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
+  });
+  app.use('/api/v1', api);
+
+  app.use((req) => {
+    throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,134 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { DomainError, type Issue } from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
+
+/** HTTP status of each stable error code; anything unlisted is an unprocessable request. */
+const STATUS: Record<string, number> = {
+  malformed_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  unauthorized: 401,
+  invalid_signature: 401,
+  forbidden: 403,
+  not_found: 404,
+  unknown_milestone: 404,
+  version_conflict: 409,
+  concurrent_change: 409,
+  illegal_transition: 409,
+  milestone_locked: 409,
+  schedule_locked: 409,
+  schedule_frozen: 409,
+  already_accepted: 409,
+  milestone_disputed: 409,
+  template_exists: 409,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable request',
+  429: 'Too many requests',
+  500: 'Internal error',
+  503: 'Service unavailable',
+};
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly errors: Issue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** RFC 9457 problem details: the code is stable, `errors` names every failing field. */
+export function sendProblem(
+  res: Response,
+  code: string,
+  detail: string,
+  errors: Issue[] = [],
+  instance?: string,
+) {
+  const status = STATUS[code] ?? 422;
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: `/problems/${code}`,
+      title: TITLES[status] ?? 'Error',
+      status,
+      code,
+      detail,
+      ...(errors.length ? { errors } : {}),
+      ...(instance ? { instance } : {}),
+    });
+}
+
+export function pathOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    return out ? `${out}.${String(part)}` : String(part);
+  }, '');
+}
+
+/** Zod issues as problem `errors`, one per failing field (an unknown field is its own path). */
+export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
+  return error.issues.flatMap((issue) => {
+    const base = [prefix, pathOf(issue.path)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => {
+        const path = base ? `${base}.${key}` : key;
+        return { path, code: 'unknown_field', message: `${path} is not a known field` };
+      });
+    }
+    const path = base || '(body)';
+    return [{ path, code: issue.code, message: `${path}: ${issue.message}` }];
+  });
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const instance = req.originalUrl;
+    if (error instanceof HttpProblem)
+      return sendProblem(res, error.code, error.message, error.errors, instance);
+    if (error instanceof DomainError)
+      return sendProblem(res, error.code, error.message, error.issues, instance);
+    if (error instanceof z.ZodError) {
+      const errors = zodIssues(error);
+      return sendProblem(res, 'invalid_request', errors.map((e) => e.message).join('; '), errors, instance);
+    }
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.parse.failed') {
+      return sendProblem(
+        res,
+        'malformed_json',
+        `the request body is not valid JSON: ${(error as Error).message}`,
+        [],
+        instance,
+      );
+    }
+    if (type === 'entity.too.large')
+      return sendProblem(res, 'payload_too_large', 'the request body is too large', [], instance);
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return sendProblem(res, 'unsupported_media_type', (error as Error).message, [], instance);
+    }
+    logger.error({ err: error, path: req.path }, 'unhandled error');
+    return sendProblem(
+      res,
+      'internal_error',
+      'something went wrong on our side; it has been logged',
+      [],
+      instance,
+    );
+  };
+}

@@ -1,0 +1,59 @@
+import { Redis } from 'ioredis';
+import { type Config, ConfigError, encryptionKey, parseConfig } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { type Database, openDatabase } from './store/db.ts';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis;
+  encryptionKey: Buffer;
+  close(): Promise<void>;
+}
+
+/** What every process (web, worker, CLI) opens first. A bad environment stops it with every problem listed. */
+export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  let config: Config;
+  try {
+    config = parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const key = encryptionKey(config, (msg) => logger.warn(msg));
+  const database = await openDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+  );
+  const redis = connectRedis(config.redisUrl, logger);
+  return {
+    config,
+    logger,
+    database,
+    redis,
+    encryptionKey: key,
+    async close() {
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}
+
+/** Commands fail fast while Redis is away instead of queueing; the client keeps reconnecting. */
+export function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  let down = false;
+  redis.on('error', (error) => {
+    if (!down) logger.warn({ err: error.message }, 'redis unavailable; retrying');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('redis connection restored');
+    down = false;
+  });
+  return redis;
+}
