@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { type Portion, splitPortion } from '../domain/partial.ts';
 import { newId } from '../ids.ts';
@@ -81,6 +81,7 @@ async function accept(tx: Tx, report: AcceptanceReport) {
     open.amount,
     report.portion ?? { amount: open.amount },
     schedule.currency,
+    await acceptedPercentOf(tx, family),
   );
   const cause = {
     actor: report.actor,
@@ -152,6 +153,23 @@ async function splitOff(
     data: { ...cause.data, splitFrom: open.id },
   });
   return row!;
+}
+
+/** Sum of the family's earlier percentage portions; null once any portion was an amount. */
+async function acceptedPercentOf(tx: Tx, family: MilestoneRow[]): Promise<number | null> {
+  const rows = await tx
+    .select({ percent: acceptances.percent })
+    .from(acceptances)
+    .where(
+      inArray(
+        acceptances.milestoneId,
+        family.map((m) => m.id),
+      ),
+    );
+  return rows.reduce<number | null>(
+    (sum, r) => (sum === null || r.percent === null ? null : sum + r.percent),
+    0,
+  );
 }
 
 async function previous(db: Db | Tx, report: AcceptanceReport) {

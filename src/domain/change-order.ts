@@ -23,7 +23,8 @@ export interface ChangeOrder {
 /**
  * Applies a change order to a schedule's milestones and returns the next version's list (new
  * milestones have `id: null`). Milestones that are accepted, being invoiced or invoiced never
- * change; percentage milestones are re-priced only when they change or the contract does.
+ * change. A scope change adds milestones with their own amounts: existing ones keep theirs,
+ * even when the contract value changes, unless the order re-states their percentage.
  */
 export function applyChangeOrder(
   terms: ContractTerms,
@@ -83,11 +84,11 @@ export function applyChangeOrder(
     else if (!isOpen(m.status)) locked(path, m);
     else m.status = transition(m.status, 'cancel');
   }
-  assertNoIssues('change_order_invalid', 'the change order cannot be applied', issues);
+  const code = issues.some((i) => i.code === 'milestone_locked')
+    ? 'milestone_locked'
+    : 'change_order_invalid';
+  assertNoIssues(code, 'the change order cannot be applied', issues);
 
-  if (next.contractValue !== terms.contractValue) {
-    for (const m of milestones) if (isOpen(m.status) && m.percent !== null) repriced.add(m);
-  }
   const added = fromSpecs(
     order.add,
     milestones.filter((m) => m.splitFromId === null).map((m) => m.key),

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -53,8 +53,10 @@ export async function openDatabase(
     };
   }
   let client: PGlite;
+  let unlock = () => {};
   if ('dataDir' in target) {
     mkdirSync(target.dataDir, { recursive: true });
+    unlock = lockDataDir(target.dataDir);
     client = new PGlite(join(target.dataDir, 'pglite'));
   } else {
     client = new PGlite();
@@ -65,8 +67,35 @@ export async function openDatabase(
     db: db as unknown as Db,
     kind: 'pglite',
     ping: () => client.query('select 1').then(() => {}),
-    close: () => client.close(),
+    close: () => client.close().finally(unlock),
   };
+}
+
+/**
+ * Embedded PGlite is one process's database: a second process opening the same files would
+ * corrupt them, so it is refused with a way out.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'pglite.pid');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (pid && pid !== process.pid && isAlive(pid)) {
+      throw new Error(
+        `the embedded database in ${dataDir} is in use by process ${pid}; stop it first, or set DATABASE_URL to share a Postgres server between processes`,
+      );
+    }
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import supertest from 'supertest';
+import { parseConfig } from '../../src/config.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/log.ts';
+import { connectRedis } from '../../src/runtime.ts';
+import { createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
+import { freshDatabase } from './db.ts';
+
+/** The real app over a real database and Redis, plus a helper to make tenants with API keys. */
+export async function startTestApp() {
+  const config = parseConfig({ NODE_ENV: 'test', REDIS_URL: process.env.REDIS_URL, LOG_LEVEL: 'silent' });
+  const logger = createLogger('silent');
+  const database = await freshDatabase();
+  const redis = connectRedis(config.redisUrl, logger);
+  const encryptionKey = randomBytes(32);
+  const app = createApp({ config, database, redis, logger, encryptionKey });
+  const http = supertest(app);
+  let portals = 0;
+
+  async function tenant(name = 'Acme Agency') {
+    const portalId = String(24_000_000 + ++portals);
+    const { tenant } = await ensureTenant(database.db, encryptionKey, portalId, name);
+    const { key } = await createApiKey(database.db, tenant.id, 'test');
+    const auth = { Authorization: `Bearer ${key}` };
+    return {
+      tenant,
+      portalId,
+      get: (path: string) => http.get(`/api/v1${path}`).set(auth),
+      put: (path: string, body: unknown) => http.put(`/api/v1${path}`).set(auth).send(body as object),
+      post: (path: string, body: unknown = {}) => http.post(`/api/v1${path}`).set(auth).send(body as object),
+      raw: (method: 'post' | 'put', path: string) => http[method](`/api/v1${path}`).set(auth),
+    };
+  }
+
+  return {
+    app,
+    http,
+    database,
+    redis,
+    encryptionKey,
+    tenant,
+    async close() {
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
+export type TestTenant = Awaited<ReturnType<TestApp['tenant']>>;
