@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestTenant } from '../support/app.ts';
+
+let t: TestApp;
+let tenant: TestTenant;
+beforeAll(async () => {
+  t = await startTestApp();
+  tenant = await t.tenant();
+});
+afterAll(() => t.close());
+
+const valid = () => ({
+  contractValue: { amount: '5000.00', currency: 'USD' },
+  milestones: [
+    {
+      name: 'Design',
+      deliverable: 'Designs',
+      acceptanceCriteria: 'Approved',
+      amount: '5000.00',
+      plannedDate: '2026-12-01',
+    },
+  ],
+});
+
+/** Each bad request: a 4xx problem that names the problem, and nothing stored. */
+async function expectProblem(
+  res: { status: number; headers: Record<string, string>; body: Record<string, unknown> },
+  status: number,
+  code: string,
+  mentions: { path?: string; detail: string },
+) {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body.code).toBe(code);
+  expect(res.body.detail).toContain(mentions.detail);
+  if (mentions.path) {
+    expect((res.body.errors as { path: string }[]).map((e) => e.path)).toContain(mentions.path);
+  }
+  expect((await tenant.get('/deals/777/schedule')).status).toBe(404);
+}
+
+describe('bad input', () => {
+  it('malformed JSON', async () => {
+    const res = await tenant
+      .raw('put', '/deals/777/schedule')
+      .set('Content-Type', 'application/json')
+      .send('{"contractValue": {"amount": "5000.00",');
+    await expectProblem(res, 400, 'malformed_json', { detail: 'the request body is not valid JSON' });
+  });
+
+  it('a body that is not JSON at all', async () => {
+    const res = await tenant.raw('put', '/deals/777/schedule').set('Content-Type', 'text/plain').send('hello');
+    await expectProblem(res, 415, 'unsupported_media_type', { detail: 'Content-Type: application/json' });
+  });
+
+  it('a wrong type', async () => {
+    const body = valid();
+    (body.milestones[0] as Record<string, unknown>).name = 42;
+    const res = await tenant.put('/deals/777/schedule', body);
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'milestones[0].name',
+      detail: 'milestones[0].name: Invalid input: expected string, received number',
+    });
+  });
+
+  it('an unknown field', async () => {
+    const res = await tenant.put('/deals/777/schedule', { ...valid(), discount: '10%' });
+    await expectProblem(res, 422, 'invalid_request', { path: 'discount', detail: 'discount is not a known field' });
+  });
+
+  it('an unknown field inside a milestone', async () => {
+    const body = valid();
+    (body.milestones[0] as Record<string, unknown>).colour = 'red';
+    const res = await tenant.put('/deals/777/schedule', body);
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'milestones[0].colour',
+      detail: 'milestones[0].colour is not a known field',
+    });
+  });
+
+  it('a negative amount', async () => {
+    const body = valid();
+    body.milestones[0]!.amount = '-150.00';
+    const res = await tenant.put('/deals/777/schedule', body);
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'milestones[0].amount',
+      detail: 'milestones[0].amount: must not be negative',
+    });
+  });
+
+  it('an unknown currency', async () => {
+    const res = await tenant.put('/deals/777/schedule', { ...valid(), contractValue: { amount: '5000.00', currency: 'XYZ' } });
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'contractValue.currency',
+      detail: '"XYZ" is not an ISO 4217 currency code',
+    });
+  });
+
+  it('more decimals than the currency has', async () => {
+    const res = await tenant.put('/deals/777/schedule', { ...valid(), contractValue: { amount: '5000.5', currency: 'JPY' } });
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'contractValue.amount',
+      detail: 'contractValue.amount: "5000.5" has 1 decimal places but JPY has 0',
+    });
+  });
+
+  it('a date that does not exist', async () => {
+    const body = valid();
+    body.milestones[0]!.plannedDate = '2026-02-30';
+    const res = await tenant.put('/deals/777/schedule', body);
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'milestones[0].plannedDate',
+      detail: '"2026-02-30" is not a calendar date (YYYY-MM-DD)',
+    });
+  });
+
+  it('lists every problem at once', async () => {
+    const body = valid();
+    body.milestones[0]!.plannedDate = '2026-13-01';
+    const res = await tenant.put('/deals/777/schedule', {
+      ...body,
+      contractValue: { amount: 'lots', currency: 'usd' },
+    });
+    await expectProblem(res, 422, 'invalid_request', { detail: 'contractValue.amount' });
+    expect((res.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      'contractValue.amount',
+      'contractValue.currency',
+      'milestones[0].plannedDate',
+    ]);
+  });
+
+  it('an amount and a percentage on one milestone', async () => {
+    const body = valid();
+    (body.milestones[0] as Record<string, unknown>).percent = '50';
+    const res = await tenant.put('/deals/777/schedule', body);
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'milestones[0].amount',
+      detail: 'give exactly one of amount or percent',
+    });
+  });
+
+  it('an unknown template and an unknown route', async () => {
+    const res = await tenant.post('/deals/777/schedule/template', {
+      template: 'nope',
+      contractValue: { amount: '1.00', currency: 'USD' },
+    });
+    await expectProblem(res, 404, 'not_found', { detail: 'no template "nope"' });
+    const route = await tenant.get('/deals/777/nothing');
+    expect(route.status).toBe(404);
+    expect(route.body.code).toBe('not_found');
+  });
+});
