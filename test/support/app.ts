@@ -27,8 +27,16 @@ export async function startTestApp() {
       tenant,
       portalId,
       get: (path: string) => http.get(`/api/v1${path}`).set(auth),
-      put: (path: string, body: unknown) => http.put(`/api/v1${path}`).set(auth).send(body as object),
-      post: (path: string, body: unknown = {}) => http.post(`/api/v1${path}`).set(auth).send(body as object),
+      put: (path: string, body: unknown) =>
+        http
+          .put(`/api/v1${path}`)
+          .set(auth)
+          .send(body as object),
+      post: (path: string, body: unknown = {}) =>
+        http
+          .post(`/api/v1${path}`)
+          .set(auth)
+          .send(body as object),
       raw: (method: 'post' | 'put', path: string) => http[method](`/api/v1${path}`).set(auth),
     };
   }

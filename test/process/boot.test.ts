@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+
+const root = join(import.meta.dirname, '../..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(script: string, env: Record<string, string>, cwd: string) {
+  const child = spawn(tsx, [join(root, script)], { cwd, env: { PATH: process.env.PATH!, ...env } });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { child, exited, output: () => output };
+}
+
+describe('the web process', () => {
+  it('starts on embedded defaults, answers health and readiness, and stops on SIGTERM', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mb-boot-'));
+    const port = await freePort();
+    const web = run(
+      'src/web.ts',
+      { PORT: String(port), ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) },
+      cwd,
+    );
+    let health: Response | undefined;
+    for (let i = 0; i < 150 && !health; i++) {
+      health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      if (!health) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health?.status, web.output()).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    expect(web.output()).toContain('generated a development key');
+    web.child.kill('SIGTERM');
+    expect(await web.exited).toBe(0);
+    rmSync(cwd, { recursive: true, force: true });
+  }, 60_000);
+
+  it('refuses to start with a bad environment, listing every problem', async () => {
+    const web = run(
+      'src/web.ts',
+      { PORT: 'eighty', REDIS_URL: 'localhost', ENCRYPTION_KEY: 'short' },
+      tmpdir(),
+    );
+    expect(await web.exited).toBe(1);
+    expect(web.output()).toContain('PORT:');
+    expect(web.output()).toContain('REDIS_URL: must be a redis:// URL');
+    expect(web.output()).toContain('ENCRYPTION_KEY: must be 32 bytes, base64-encoded');
+    expect(web.output()).not.toContain('short');
+  }, 30_000);
+});
+
+describe('configuration', () => {
+  it('needs no variables in development and fills the documented defaults', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      redisUrl: 'redis://127.0.0.1:6379',
+      hubspot: { apiBaseUrl: 'https://api.hubapi.com', authUrl: 'https://app.hubspot.com/oauth/authorize' },
+      quickbooks: { apiBaseUrl: 'https://sandbox-quickbooks.api.intuit.com' },
+    });
+    expect(parseConfig({ QBO_ENVIRONMENT: 'production' }).quickbooks.apiBaseUrl).toBe(
+      'https://quickbooks.api.intuit.com',
+    );
+  });
+
+  it('requires the secrets production cannot do without', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(
+      /ENCRYPTION_KEY: required in production[\s\S]*PUBLIC_URL: required in production[\s\S]*DATABASE_URL/,
+    );
+  });
+});
