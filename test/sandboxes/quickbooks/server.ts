@@ -1,0 +1,299 @@
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import express, { type Response } from 'express';
+import { adminRouter } from './admin.ts';
+import { createApiHandler, type RequestRecord } from './api.ts';
+import { type SeedCustomerInput, seedCustomer } from './entities/customer.ts';
+import { applyVoid } from './entities/invoice.ts';
+import { createItem } from './entities/item.ts';
+import { createPayment } from './entities/payment.ts';
+import type { FaultSettings } from './fault-injection.ts';
+import { invoicesPage } from './invoice-page.ts';
+import { type ConsentMode, OAuthServer, type TokenRequestRecord, type TokenResponse } from './oauth.ts';
+import { Realm } from './realm.ts';
+import { Throttle, type ThrottleLimits } from './throttle.ts';
+import type { Customer, Entity, EntityName, Invoice, Payment, RealmInput, SentEmail } from './types.ts';
+import { type WebhookConfig, type WebhookDelivery, WebhookDispatcher } from './webhooks.ts';
+
+export interface QuickBooksSandboxOptions {
+  /** 0 (default) = ephemeral port. */
+  port?: number;
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Registered redirect URIs; empty = accept any http(s) URI. */
+  redirectUris?: string[];
+  accessTokenTtlSeconds?: number;
+  /** Fixed latency added to every API call (on top of fault latency). */
+  latencyMs?: number;
+  throttle?: ThrottleLimits;
+  /** Default webhook verifier token. */
+  verifierToken?: string;
+  /** 'approve' (default) redirects at once; 'prompt' shows a consent page; 'deny' answers access_denied. */
+  consent?: ConsentMode;
+  /** Realm the authorize endpoint connects; default the first realm added. */
+  defaultRealmId?: string;
+}
+
+export interface RealmStats {
+  total: number;
+  byEndpoint: Record<string, number>;
+  byStatus: Record<string, number>;
+  maxConcurrent: number;
+  maxPerMinute: number;
+  lastMinute: number;
+  throttled429: number;
+}
+
+export interface QuickBooksSandbox {
+  readonly url: string;
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly revokeUrl: string;
+  /** Origin the app appends `/v3/company/{realmId}/…` to. */
+  readonly apiBaseUrl: string;
+  /** Value for node-quickbooks' `QuickBooks.V3_ENDPOINT_BASE_URL`. */
+  readonly v3EndpointBaseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  close(): Promise<void>;
+
+  addRealm(realmId: string, input: RealmInput): void;
+  realmIds(): string[];
+  addCustomer(realmId: string, input: SeedCustomerInput): Customer;
+  addItem(realmId: string, input: Record<string, unknown>): Entity;
+  /** Tokens for a realm without the browser flow. */
+  issueTokens(realmId: string): TokenResponse;
+
+  invoices(realmId: string): Invoice[];
+  customers(realmId: string): Customer[];
+  payments(realmId: string): Payment[];
+  attachables(realmId: string): Entity[];
+  entity<T extends Entity = Entity>(realmId: string, type: EntityName, id: string): T | undefined;
+  attachmentContent(realmId: string, attachableId: string): Buffer | undefined;
+
+  readonly requests: RequestRecord[];
+  stats(realmId: string): RealmStats;
+  /** Token-endpoint calls counted by grant_type. */
+  readonly tokenRequests: Record<string, number>;
+  readonly tokenLog: TokenRequestRecord[];
+  readonly sentEmails: SentEmail[];
+
+  setFaults(faults: FaultSettings): void;
+  clearFaults(): void;
+  readonly faults: FaultSettings;
+  expireAccessTokens(realmId?: string): void;
+  setConsent(mode: ConsentMode): void;
+
+  recordPayment(realmId: string, invoiceId: string, amount: number): Payment;
+  voidInvoice(realmId: string, invoiceId: string): Invoice;
+
+  configureWebhooks(config: (Omit<WebhookConfig, 'verifierToken'> & { verifierToken?: string }) | null): void;
+  deliverWebhook(
+    payload: unknown,
+    options?: { url?: string; verifierToken?: string; contentType?: string },
+  ): Promise<{ status: number | 'network-error'; body: string; signature: string }>;
+  readonly webhookDeliveries: WebhookDelivery[];
+  /** Resolves when queued webhook batches have been delivered. */
+  webhooksIdle(): Promise<void>;
+}
+
+/** Intuit never answers a hung request; after its 120 s server limit the connection is dropped. */
+const HANG_LIMIT_MS = 120_000;
+
+export async function startQuickBooksSandbox(
+  options: QuickBooksSandboxOptions = {},
+): Promise<QuickBooksSandbox> {
+  const clientId = options.clientId ?? 'qbo-sandbox-client';
+  const clientSecret = options.clientSecret ?? 'qbo-sandbox-secret';
+  const realms = new Map<string, Realm>();
+  let faultSettings: FaultSettings = {};
+  const requests: RequestRecord[] = [];
+  const sentEmails: SentEmail[] = [];
+  const webhooks = new WebhookDispatcher(options.verifierToken);
+  const throttle = new Throttle(options.throttle ?? { concurrent: 10, perMinute: 500 });
+  const oauthConfig = {
+    clientId,
+    clientSecret,
+    redirectUris: options.redirectUris ?? [],
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+    refreshTokenTtlSeconds: 8_726_400,
+    consent: options.consent ?? 'approve',
+    ...(options.defaultRealmId ? { defaultRealmId: options.defaultRealmId } : {}),
+  };
+  const oauth = new OAuthServer(
+    oauthConfig,
+    () => [...realms.keys()],
+    () => faultSettings,
+  );
+  const hanging = new Set<Response>();
+  let origin = '';
+
+  const realmOf = (realmId: string): Realm => {
+    const realm = realms.get(realmId);
+    if (!realm) throw new Error(`Unknown realm ${realmId}; call addRealm first`);
+    return realm;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(oauth.router());
+  app.use(
+    '/v3/company/:realmId',
+    express.raw({ type: () => true, limit: '110mb' }),
+    createApiHandler({
+      realms,
+      oauth,
+      throttle,
+      faults: () => faultSettings,
+      latencyMs: () => options.latencyMs,
+      sentEmails,
+      log: (r) => requests.push(r),
+      hang: (res) => {
+        hanging.add(res);
+        const timer = setTimeout(() => res.socket?.destroy(), HANG_LIMIT_MS);
+        res.on('close', () => {
+          clearTimeout(timer);
+          hanging.delete(res);
+        });
+      },
+      origin: () => origin,
+    }),
+  );
+  app.get(['/', '/invoices'], (_req, res) => {
+    res.type('html').send(invoicesPage([...realms.values()]));
+  });
+
+  const sandbox: QuickBooksSandbox = {
+    get url() {
+      return origin;
+    },
+    get authorizeUrl() {
+      return `${origin}/connect/oauth2`;
+    },
+    get tokenUrl() {
+      return `${origin}/oauth2/v1/tokens/bearer`;
+    },
+    get revokeUrl() {
+      return `${origin}/v2/oauth2/tokens/revoke`;
+    },
+    get apiBaseUrl() {
+      return origin;
+    },
+    get v3EndpointBaseUrl() {
+      return `${origin}/v3/company/`;
+    },
+    clientId,
+    clientSecret,
+    close: async () => {
+      webhooks.close();
+      for (const res of hanging) res.socket?.destroy();
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+
+    addRealm(realmId, input) {
+      if (realms.has(realmId)) throw new Error(`Realm ${realmId} already exists`);
+      realms.set(
+        realmId,
+        new Realm(realmId, input, (rid, entity, id, op) => webhooks.enqueue(rid, entity, id, op)),
+      );
+    },
+    realmIds: () => [...realms.keys()],
+    addCustomer: (realmId, input) => structuredClone(seedCustomer(realmOf(realmId), input)),
+    addItem: (realmId, input) => structuredClone(createItem(realmOf(realmId), input)),
+    issueTokens: (realmId) => {
+      realmOf(realmId);
+      return oauth.issue(realmId);
+    },
+
+    invoices: (realmId) => realmOf(realmId).snapshot<Invoice>('Invoice'),
+    customers: (realmId) => realmOf(realmId).snapshot<Customer>('Customer'),
+    payments: (realmId) => realmOf(realmId).snapshot<Payment>('Payment'),
+    attachables: (realmId) => realmOf(realmId).snapshot('Attachable'),
+    entity: <T extends Entity = Entity>(realmId: string, type: EntityName, id: string) => {
+      const record = realmOf(realmId).get<T>(type, id);
+      return record ? structuredClone(record) : undefined;
+    },
+    attachmentContent: (realmId, attachableId) => realmOf(realmId).files.get(attachableId)?.bytes,
+
+    requests,
+    stats(realmId) {
+      const own = requests.filter((r) => r.realmId === realmId);
+      const byEndpoint: Record<string, number> = {};
+      const byStatus: Record<string, number> = {};
+      for (const r of own) {
+        byEndpoint[r.endpoint] = (byEndpoint[r.endpoint] ?? 0) + 1;
+        byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+      }
+      const t = throttle.snapshot(realmId);
+      return {
+        total: own.length,
+        byEndpoint,
+        byStatus,
+        maxConcurrent: t.maxConcurrent,
+        maxPerMinute: t.maxPerMinute,
+        lastMinute: t.lastMinute,
+        throttled429: t.throttled429,
+      };
+    },
+    get tokenRequests() {
+      return oauth.counts();
+    },
+    tokenLog: oauth.tokenLog,
+    sentEmails,
+
+    setFaults(next) {
+      faultSettings = { ...faultSettings, ...next };
+    },
+    clearFaults() {
+      faultSettings = {};
+    },
+    get faults() {
+      return { ...faultSettings };
+    },
+    expireAccessTokens: (realmId) => oauth.expire(realmId),
+    setConsent(mode) {
+      oauthConfig.consent = mode;
+    },
+
+    recordPayment(realmId, invoiceId, amount) {
+      const realm = realmOf(realmId);
+      const invoice = realm.get<Invoice>('Invoice', invoiceId);
+      if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
+      const payment = createPayment(realm, {
+        CustomerRef: { value: invoice.CustomerRef.value },
+        CurrencyRef: { value: invoice.CurrencyRef.value },
+        TotalAmt: amount,
+        Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
+      });
+      return structuredClone(payment);
+    },
+    voidInvoice(realmId, invoiceId) {
+      const realm = realmOf(realmId);
+      const invoice = realm.get<Invoice>('Invoice', invoiceId);
+      if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
+      return structuredClone(applyVoid(realm, invoice));
+    },
+
+    configureWebhooks: (config) => webhooks.configure(config),
+    deliverWebhook: (payload, opts) => webhooks.deliver(payload, opts),
+    webhookDeliveries: webhooks.deliveries,
+    webhooksIdle: () => webhooks.idle(),
+  };
+
+  app.use('/__sandbox', adminRouter(sandbox));
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(options.port ?? 0, options.host ?? '127.0.0.1', (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
+  });
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  origin = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  return sandbox;
+}
