@@ -1,14 +1,12 @@
 import { Redis } from 'ioredis';
 import { type Config, ConfigError, encryptionKey, parseConfig } from './config.ts';
+import type { AppContext } from './context.ts';
+import { createQueues } from './jobs/queues.ts';
 import { createLogger, type Logger } from './log.ts';
-import { type Database, openDatabase } from './store/db.ts';
+import { SlidingWindowLimiter } from './security/rate-limit.ts';
+import { openDatabase } from './store/db.ts';
 
-export interface Runtime {
-  config: Config;
-  logger: Logger;
-  database: Database;
-  redis: Redis;
-  encryptionKey: Buffer;
+export interface Runtime extends AppContext {
   close(): Promise<void>;
 }
 
@@ -30,13 +28,17 @@ export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promis
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   const redis = connectRedis(config.redisUrl, logger);
+  const queues = createQueues(config.redisUrl, logger);
   return {
     config,
     logger,
     database,
     redis,
     encryptionKey: key,
+    queues,
+    hubspotLimiter: new SlidingWindowLimiter(redis, 110, 10_000),
     async close() {
+      await queues.close();
       redis.disconnect();
       await database.close();
     },

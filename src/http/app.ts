@@ -1,8 +1,8 @@
 import express from 'express';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
-import type { Database } from '../store/db.ts';
+import { acceptanceWebhookRoute } from '../acceptance/webhook-route.ts';
+import type { AppContext } from '../context.ts';
+import { hubspotOAuthRoutes } from '../hubspot/oauth-routes.ts';
+import { hubspotWebhookRoute } from '../hubspot/webhook-route.ts';
 import { requireApiKey } from './auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -10,21 +10,13 @@ import { milestoneRoutes } from './routes/milestones.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { templateRoutes } from './routes/templates.ts';
 
-export interface Dependencies {
-  config: Config;
-  database: Database;
-  redis: Redis;
-  logger: Logger;
-  /** AES-256 key for secrets at rest. */
-  encryptionKey: Buffer;
-}
-
 /** The web process's express app; tests drive it with supertest over a real database. */
-export function createApp(deps: Dependencies) {
+export function createApp(deps: AppContext) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(healthRoutes(deps));
+  app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), hubspotOAuthRoutes(deps));
 
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));

@@ -68,6 +68,9 @@ export const schedules = pgTable(
     /** `frozen` when the deal is gone: kept for the record, accepts no change. */
     state: text().$type<'active' | 'frozen'>().notNull().default('active'),
     attention: jsonb().$type<string[]>().notNull().default([]),
+    /** The deal amount HubSpot last reported, and when: webhooks arrive out of order. */
+    dealAmount: money('deal_amount'),
+    dealAmountAt: timestamp('deal_amount_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -207,3 +210,38 @@ export const templates = pgTable(
   },
   (t) => [uniqueIndex('templates_tenant_key').on(t.tenantId, t.key)],
 );
+
+/** Single-use OAuth `state` values, kept server-side until the callback or their expiry. */
+export const oauthStates = pgTable('oauth_states', {
+  state: text().primaryKey(),
+  provider: text().$type<'hubspot' | 'quickbooks'>().notNull(),
+  tenantId: text('tenant_id'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+});
+
+/** A portal's HubSpot install: its tokens, encrypted, and whether it needs re-authorisation. */
+export const hubspotInstalls = pgTable('hubspot_installs', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  portalId: text('portal_id').notNull().unique(),
+  accessToken: text('access_token').notNull(),
+  refreshToken: text('refresh_token').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  scopes: jsonb().$type<string[]>().notNull().default([]),
+  installedBy: text('installed_by'),
+  status: text().$type<'active' | 'needs_reauth'>().notNull().default('active'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Browser sessions of admins who installed the app; the cookie holds the id, the table its hash. */
+export const sessions = pgTable('sessions', {
+  idHash: text('id_hash').primaryKey(),
+  tenantId: text('tenant_id')
+    .notNull()
+    .references(() => tenants.id),
+  userEmail: text('user_email'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+});

@@ -1,20 +1,38 @@
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import { parseConfig } from '../../src/config.ts';
+import type { AppContext } from '../../src/context.ts';
 import { createApp } from '../../src/http/app.ts';
+import { createQueues } from '../../src/jobs/queues.ts';
 import { createLogger } from '../../src/log.ts';
 import { connectRedis } from '../../src/runtime.ts';
+import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
 import { createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import { freshDatabase } from './db.ts';
 
 /** The real app over a real database and Redis, plus a helper to make tenants with API keys. */
-export async function startTestApp() {
-  const config = parseConfig({ NODE_ENV: 'test', REDIS_URL: process.env.REDIS_URL, LOG_LEVEL: 'silent' });
+export async function startTestApp(env: Record<string, string> = {}) {
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: process.env.REDIS_URL,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   const logger = createLogger('silent');
   const database = await freshDatabase();
   const redis = connectRedis(config.redisUrl, logger);
   const encryptionKey = randomBytes(32);
-  const app = createApp({ config, database, redis, logger, encryptionKey });
+  const queues = createQueues(config.redisUrl, logger);
+  const ctx: AppContext = {
+    config,
+    database,
+    redis,
+    logger,
+    encryptionKey,
+    queues,
+    hubspotLimiter: new SlidingWindowLimiter(redis, 110, 10_000),
+  };
+  const app = createApp(ctx);
   const http = supertest(app);
   let portals = 0;
 
@@ -43,12 +61,14 @@ export async function startTestApp() {
 
   return {
     app,
+    ctx,
     http,
     database,
     redis,
     encryptionKey,
     tenant,
     async close() {
+      await queues.close();
       redis.disconnect();
       await database.close();
     },

@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import type { Dependencies } from '../app.ts';
+import type { AppContext } from '../../context.ts';
 
 /** Liveness answers while the process runs; readiness only when Postgres and Redis answer. */
-export function healthRoutes(deps: Dependencies): Router {
+export function healthRoutes(deps: AppContext): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import type { Queues } from './jobs/queues.ts';
+import type { Logger } from './log.ts';
+import type { SlidingWindowLimiter } from './security/rate-limit.ts';
+import type { Database } from './store/db.ts';
+
+/** Everything a request handler or a job needs, built once per process (src/runtime.ts). */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis;
+  encryptionKey: Buffer;
+  queues: Queues;
+  /** HubSpot's 110 requests / 10 s per portal, shared through Redis. */
+  hubspotLimiter: SlidingWindowLimiter;
+}

@@ -1,0 +1,79 @@
+import Bull from 'bull';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import type { Logger } from '../log.ts';
+import type { JobDefinition } from './define.ts';
+
+const Envelope = z.object({ v: z.number().int(), payload: z.unknown() });
+
+/** One bull queue per job definition, sharing a Redis; web enqueues, the worker processes. */
+export function createQueues(redisUrl: string, logger: Logger) {
+  const queues = new Map<string, Bull.Queue>();
+  const queueFor = (def: JobDefinition) => {
+    let queue = queues.get(def.id);
+    if (!queue) {
+      queue = new Bull(def.id, redisUrl, { settings: { stalledInterval: 15_000, maxStalledCount: 100 } });
+      queue.on('error', (error) => logger.warn({ queue: def.id, err: error.message }, 'queue error'));
+      queues.set(def.id, queue);
+    }
+    return queue;
+  };
+
+  return {
+    /**
+     * Adds a job under a deterministic id (a second add with the id is a no-op while the job is
+     * kept). Gives up after `timeoutMs` so a missing Redis cannot hold a webhook answer; callers
+     * keep the work in the inbox and the sweeper enqueues it later.
+     */
+    async enqueue<S extends z.ZodType>(
+      def: JobDefinition<S>,
+      payload: z.input<S>,
+      jobId: string,
+      timeoutMs = 2000,
+    ) {
+      def.schema.parse(payload);
+      const added = queueFor(def).add(
+        { v: def.version, payload },
+        {
+          jobId,
+          attempts: def.attempts ?? 10,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: 10_000,
+          removeOnFail: false,
+        },
+      );
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          added,
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`enqueue of ${def.id} timed out`)), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    /** The worker side: every payload is parsed again before its handler sees it. */
+    process(defs: JobDefinition[], ctx: AppContext, concurrency = 5) {
+      for (const def of defs) {
+        void queueFor(def).process(concurrency, async (job) => {
+          const envelope = Envelope.parse(job.data);
+          if (envelope.v !== def.version)
+            throw new Error(`${def.id} payload v${envelope.v} is not v${def.version}`);
+          await def.handler(def.schema.parse(envelope.payload), ctx);
+        });
+      }
+    },
+
+    queue: queueFor,
+
+    /** Waits for active jobs to finish (bull's graceful close), then disconnects. */
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}
+
+export type Queues = ReturnType<typeof createQueues>;
