@@ -8,6 +8,7 @@ import { applyVoid } from './entities/invoice.ts';
 import { createItem } from './entities/item.ts';
 import { createPayment } from './entities/payment.ts';
 import type { FaultSettings } from './fault-injection.ts';
+import { QboFault } from './faults.ts';
 import { invoicesPage } from './invoice-page.ts';
 import { type ConsentMode, OAuthServer, type TokenRequestRecord, type TokenResponse } from './oauth.ts';
 import { Realm } from './realm.ts';
@@ -96,6 +97,16 @@ export interface QuickBooksSandbox {
   readonly webhookDeliveries: WebhookDelivery[];
   /** Resolves when queued webhook batches have been delivered. */
   webhooksIdle(): Promise<void>;
+}
+
+/** Bookkeeper actions surface QBO's refusal as a plain Error carrying code and detail. */
+function asError<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (err) {
+    if (err instanceof QboFault) throw new Error(`QuickBooks refused (${err.code}): ${err.detail}`);
+    throw err;
+  }
 }
 
 /** Intuit never answers a hung request; after its 120 s server limit the connection is dropped. */
@@ -202,8 +213,8 @@ export async function startQuickBooksSandbox(
       );
     },
     realmIds: () => [...realms.keys()],
-    addCustomer: (realmId, input) => structuredClone(seedCustomer(realmOf(realmId), input)),
-    addItem: (realmId, input) => structuredClone(createItem(realmOf(realmId), input)),
+    addCustomer: (realmId, input) => structuredClone(asError(() => seedCustomer(realmOf(realmId), input))),
+    addItem: (realmId, input) => structuredClone(asError(() => createItem(realmOf(realmId), input))),
     issueTokens: (realmId) => {
       realmOf(realmId);
       return oauth.issue(realmId);
@@ -263,19 +274,21 @@ export async function startQuickBooksSandbox(
       const realm = realmOf(realmId);
       const invoice = realm.get<Invoice>('Invoice', invoiceId);
       if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
-      const payment = createPayment(realm, {
-        CustomerRef: { value: invoice.CustomerRef.value },
-        CurrencyRef: { value: invoice.CurrencyRef.value },
-        TotalAmt: amount,
-        Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
-      });
+      const payment = asError(() =>
+        createPayment(realm, {
+          CustomerRef: { value: invoice.CustomerRef.value },
+          CurrencyRef: { value: invoice.CurrencyRef.value },
+          TotalAmt: amount,
+          Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
+        }),
+      );
       return structuredClone(payment);
     },
     voidInvoice(realmId, invoiceId) {
       const realm = realmOf(realmId);
       const invoice = realm.get<Invoice>('Invoice', invoiceId);
       if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
-      return structuredClone(applyVoid(realm, invoice));
+      return structuredClone(asError(() => applyVoid(realm, invoice)));
     },
 
     configureWebhooks: (config) => webhooks.configure(config),
