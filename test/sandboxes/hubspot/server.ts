@@ -44,11 +44,12 @@ export function createApp(ctx: SandboxContext): express.Express {
     const at = Date.now();
     res.on('finish', () => {
       const locals = res.locals as { portal?: { id: number }; portalId?: number };
-      const queryIndex = req.originalUrl.indexOf('?');
+      // originalUrl, because req.path is relative to whichever router handled the request.
+      const [path = '', query = ''] = req.originalUrl.split(/\?(.*)/s);
       ctx.state.requestLog.push({
         method: req.method,
-        path: req.path,
-        query: queryIndex >= 0 ? req.originalUrl.slice(queryIndex + 1) : '',
+        path,
+        query,
         portalId: locals.portal?.id ?? locals.portalId,
         status: res.statusCode,
         at,
