@@ -89,6 +89,11 @@ export function applyChangeOrder(
     : 'change_order_invalid';
   assertNoIssues(code, 'the change order cannot be applied', issues);
 
+  // A percentage describes a share of the contract it was priced against; when the contract
+  // changes, milestones not re-priced keep their amount and become fixed.
+  if (next.contractValue !== terms.contractValue) {
+    for (const m of milestones) if (isOpen(m.status) && !repriced.has(m) && m.kind === 'standard') m.percent = null;
+  }
   const added = fromSpecs(
     order.add,
     milestones.filter((m) => m.splitFromId === null).map((m) => m.key),

@@ -57,7 +57,10 @@ function percentPortion(
       'over_acceptance',
       `${formatPercent(percent)} % of the milestone is ${money(percentOf(whole, percent))} but only ${money(open)} remains to be accepted`,
     );
-  if (acceptedPercent !== null) {
+  // The running percentage only describes the milestone while the earlier portions are exactly
+  // its share of the whole (a change order may have re-priced the open part since).
+  const consistent = acceptedPercent !== null && percentOf(whole, acceptedPercent) === whole - open;
+  if (acceptedPercent !== null && consistent) {
     const total = acceptedPercent + percent;
     if (total > HUNDRED_PERCENT) throw over();
     const target = total === HUNDRED_PERCENT ? whole : percentOf(whole, total);

@@ -25,6 +25,10 @@ const LOCKED: MilestoneStatus[] = [
 ];
 const order = (o: Partial<ChangeOrder>): ChangeOrder => ({ add: [], change: [], cancel: [], ...o });
 
+/** After a contract change, open milestones keep their amounts but no longer claim a share of the new contract. */
+const asFixed = (list: Milestone[]) =>
+  list.map((m) => (isOpen(m.status) && m.kind === 'standard' ? { ...m, percent: null } : m));
+
 /** The software template (25/25/35/15 of USD 100,000.00) with ids and the given statuses. */
 function software(statuses: MilestoneStatus[] = []): Milestone[] {
   const template = BUILT_IN_TEMPLATES.find((t) => t.key === 'software')!;
@@ -48,7 +52,8 @@ describe('applyChangeOrder', () => {
       }),
     );
     expect(terms).toEqual({ ...USD_100K, contractValue: 12_000_000 });
-    expect(milestones.slice(0, 4)).toEqual(before);
+    expect(milestones.slice(0, 4)).toEqual(asFixed(before));
+    expect(milestones.slice(0, 2)).toEqual(before.slice(0, 2));
     expect(milestones[4]).toMatchObject({
       id: null,
       key: 'extra-integration',
@@ -165,7 +170,7 @@ describe('applyChangeOrder', () => {
     expect(milestones[1]).toEqual(current[1]);
     // the contract change alone re-prices nothing
     const alone = applyChangeOrder(USD_100K, current, order({ contractValue: 13_000_000 }));
-    expect(alone.milestones).toEqual(current);
+    expect(alone.milestones).toEqual(asFixed(current));
     // lowering it below the agreed amounts is refused
     expect(() => applyChangeOrder(USD_100K, current, order({ contractValue: 9_000_000 }))).toThrow(
       'amounts exceed the contract by USD 10,000.00',
@@ -235,7 +240,7 @@ describe('applyChangeOrder', () => {
       order({ contractValue: 11_000_000, add: [spec('Deck', { fixed: 1_000_000 })] }),
     );
     expect(added.milestones[6]!.amount).toBe(1_100_000);
-    expect(added.milestones.slice(0, 6)).toEqual(current.slice(0, 6));
+    expect(added.milestones.slice(0, 6)).toEqual(asFixed(current.slice(0, 6)));
 
     const released = current.map((m) =>
       m.kind === 'retainage_release' ? { ...m, status: 'accepted' as const } : m,
@@ -284,7 +289,9 @@ describe('applyChangeOrder', () => {
             return;
           }
           const { milestones } = applyChangeOrder(terms, current, o);
-          expect(milestones.slice(0, current.length)).toEqual(before);
+          expect(milestones.slice(0, current.length)).toEqual(
+            next === contractValue ? before : asFixed(before),
+          );
           expect(milestones.slice(current.length).map((m) => m.amount)).toEqual(extras);
           expect(scheduledTotal(milestones)).toBe(scheduledTotal(before) + extra);
           expect(current).toEqual(before);

@@ -301,3 +301,32 @@ describe('splitPortion', () => {
     );
   });
 });
+
+describe('splitPortion after a change order re-priced the open part', () => {
+  it('never returns a negative or oversized portion when the running percentage no longer fits', () => {
+    // 60 % of 100,000.00 accepted, then the open 40,000.00 re-priced to 10,000.00, then 10 %.
+    const { accepted, remainder } = splitPortion(7_000_000, 1_000_000, { percent: 100_000 }, 'USD', 600_000);
+    expect(accepted).toBe(700_000);
+    expect(remainder).toBe(300_000);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 10_000_000 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        (whole, openShare, percent, prior) => {
+          const open = Math.max(1, Math.floor((whole * openShare) / 1_000_000));
+          try {
+            const r = splitPortion(whole, open, { percent }, 'USD', prior);
+            return r.accepted > 0 && r.accepted <= open && r.accepted + r.remainder === open;
+          } catch (error) {
+            return (
+              (error as { code?: string }).code === 'over_acceptance' ||
+              (error as { code?: string }).code === 'invalid_portion'
+            );
+          }
+        },
+      ),
+    );
+  });
+});
