@@ -95,17 +95,21 @@ export function createApiHandler(deps: ApiDeps) {
     const params = new URLSearchParams(rawQuery);
     const segments = req.path.split('/').filter(Boolean);
     const method = req.method.toUpperCase();
-    res.on('finish', () => {
+    const logAs = (status: number) =>
       deps.log({
         method,
         path: req.originalUrl.split('?')[0] ?? req.path,
         query: Object.fromEntries(params),
         realmId,
-        status: res.statusCode,
+        status,
         at: new Date().toISOString(),
         intuitTid: tid,
         endpoint: endpointOf(method, segments, params),
       });
+    res.on('finish', () => logAs(res.statusCode));
+    // A withheld response never finishes; it is logged with status 0 once the client gives up.
+    res.on('close', () => {
+      if (!res.writableFinished) logAs(0);
     });
 
     const auth = deps.oauth.authenticate(req.get('authorization'), realmId);

@@ -14,6 +14,8 @@ interface Qbo {
   token: string;
   refreshToken: string;
   refreshAccessToken(cb: Cb): void;
+  revokeAccess(useRefresh: boolean, cb: Cb): void;
+  batch(items: Json[], cb: Cb): void;
   getCompanyInfo(id: string, cb: Cb): void;
   getPreferences(cb: Cb): void;
   findCustomers(criteria: Json, cb: Cb): void;
@@ -245,6 +247,43 @@ describe('OAuth', () => {
   });
 });
 
+describe('OAuth consent and revoke', () => {
+  it('shows a consent page in prompt mode and answers access_denied in deny mode', async () => {
+    const authorize = `${sandbox.authorizeUrl}?${new URLSearchParams({
+      client_id: CLIENT_ID,
+      scope: 'com.intuit.quickbooks.accounting',
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      state: 's1',
+    })}`;
+    try {
+      sandbox.setConsent('prompt');
+      const page = await fetch(authorize);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('action="/connect/oauth2/consent"');
+      sandbox.setConsent('deny');
+      const denied = await fetch(authorize, { redirect: 'manual' });
+      const location = new URL(denied.headers.get('location') ?? '');
+      expect(Object.fromEntries(location.searchParams)).toEqual({ error: 'access_denied', state: 's1' });
+    } finally {
+      sandbox.setConsent('approve');
+    }
+    const wrongRedirect = await fetch(
+      authorize.replace(encodeURIComponent(REDIRECT), encodeURIComponent('http://evil.example/cb')),
+    );
+    expect(wrongRedirect.status).toBe(400);
+  });
+
+  it('revokes the whole grant through node-quickbooks revokeAccess', async () => {
+    const tokens = sandbox.issueTokens(REALM);
+    const doomed = client(tokens.access_token, tokens.refresh_token);
+    const probe = client(tokens.access_token, tokens.refresh_token);
+    await call((cb) => doomed.revokeAccess(true, cb));
+    expect((await failure((cb) => probe.getPreferences(cb))).response.status).toBe(401);
+    expect((await failure((cb) => probe.refreshAccessToken(cb))).response.data.error).toBe('invalid_grant');
+  });
+});
+
 describe('query language', () => {
   it("finds O'Brien & Sons through node-quickbooks' escaping", async () => {
     const created = await call((cb) =>
@@ -294,6 +333,40 @@ describe('query language', () => {
     expect(err.response.status).toBe(400);
     expect(err.response.data.Fault.Error[0]).toMatchObject({ code: '4000', Message: 'Error parsing query' });
     expect(err.response.data.Fault.type).toBe('ValidationFault');
+  });
+  it('accepts POST /query with an application/text body and runs batches', async () => {
+    const tokens = sandbox.issueTokens(REALM);
+    const res = await fetch(`${sandbox.apiBaseUrl}/v3/company/${REALM}/query?minorversion=75`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokens.access_token}`,
+        'content-type': 'application/text',
+        accept: 'application/json',
+      },
+      body: "select * from Term where Name = 'Net 30'",
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('intuit_tid')).toBeTruthy();
+    const body: Json = await res.json();
+    expect(body.QueryResponse.Term[0]).toMatchObject({ Name: 'Net 30', DueDays: 30, Type: 'STANDARD' });
+
+    const batch = await call((cb) =>
+      qbo.batch(
+        [
+          { bId: 'q1', Query: "select * from TaxCode where Id IN ('TAX', 'NON')" },
+          { bId: 'c1', operation: 'create', Customer: { DisplayName: 'Batch Buyer' } },
+          { bId: 'c2', operation: 'create', Customer: { DisplayName: 'Batch Buyer' } },
+        ],
+        cb,
+      ),
+    );
+    const [q1, c1, c2] = batch.BatchItemResponse;
+    expect(q1.QueryResponse.TaxCode.map((t: Json) => t.Id).sort()).toEqual(['NON', 'TAX']);
+    expect(c1.Customer.DisplayName).toBe('Batch Buyer');
+    expect(c2.Fault.Error[0]).toMatchObject({
+      code: '6240',
+      Detail: `The name supplied already exists. : Id=${c1.Customer.Id}`,
+    });
   });
 });
 
@@ -516,6 +589,25 @@ describe('invoices', () => {
     const found = await call((cb) => qbo.findInvoices({ DocNumber: 'UNCERTAIN-1' }, cb));
     expect(found.QueryResponse.Invoice).toHaveLength(1);
   });
+  it('computes VAT with numeric tax codes in a GB company', async () => {
+    const tokens = sandbox.issueTokens(OTHER_REALM);
+    const uk = client(tokens.access_token, tokens.refresh_token, OTHER_REALM);
+    const customer = await call((cb) => uk.createCustomer({ DisplayName: 'Brit Ltd' }, cb));
+    expect(customer.CurrencyRef.value).toBe('GBP');
+    const body = invoiceBody(customer.Id);
+    body.Line[0].SalesItemLineDetail.TaxCodeRef = { value: '2' };
+    const inv = await call((cb) => uk.createInvoice(body, cb));
+    expect(inv).toMatchObject({
+      TotalAmt: 3000,
+      Balance: 3000,
+      TxnTaxDetail: { TotalTax: 500 },
+      GlobalTaxCalculation: 'TaxExcluded',
+    });
+    const usd = await failure((cb) =>
+      uk.createCustomer({ DisplayName: 'Yank Inc', CurrencyRef: { value: 'USD' } }, cb),
+    );
+    expect(usd.response.data.Fault.Error[0].Detail).toMatch(/Multicurrency is not enabled/);
+  });
 });
 
 describe('gateway', () => {
@@ -565,6 +657,31 @@ describe('gateway', () => {
       sandbox.clearFaults();
     }
     expect([...statuses].sort()).toEqual([429, 500, 503]);
+  });
+  it('exposes the fault switches and bookkeeper actions over the admin HTTP API', async () => {
+    const admin = (path: string, init?: RequestInit) =>
+      fetch(`${sandbox.url}/__sandbox${path}`, { ...init, headers: { 'content-type': 'application/json' } });
+    const set = await admin('/faults', {
+      method: 'POST',
+      body: JSON.stringify({ invalidGrant: true, latencyMs: [1, 2] }),
+    });
+    expect(await set.json()).toEqual({ invalidGrant: true, latencyMs: [1, 2] });
+    const tokens: Json = await (await admin(`/realms/${REALM}/tokens`, { method: 'POST' })).json();
+    const err = await failure((cb) =>
+      client(tokens.access_token, tokens.refresh_token).refreshAccessToken(cb),
+    );
+    expect(err.response.data.error).toBe('invalid_grant');
+    expect(await (await admin('/faults', { method: 'DELETE' })).json()).toEqual({});
+    expect((await admin('/faults', { method: 'POST', body: JSON.stringify({ errorRate: 2 }) })).status).toBe(
+      400,
+    );
+
+    const inv = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb));
+    const voided = await (await admin(`/realms/${REALM}/invoices/${inv.Id}/void`, { method: 'POST' })).json();
+    expect(voided).toMatchObject({ Id: inv.Id, Balance: 0, PrivateNote: 'Voided' });
+    const page = await (await fetch(`${sandbox.url}/invoices`)).text();
+    expect(page).toContain('Voided');
+    expect(page).toContain('PRJ42-M2');
   });
 });
 
