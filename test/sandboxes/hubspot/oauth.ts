@@ -301,6 +301,7 @@ function handleToken(ctx: SandboxContext, req: Request, res: Response) {
       error: typeof payload.status === 'string' && status >= 400 ? payload.status : undefined,
       at: Date.now(),
     });
+    res.locals.portalId = portalId;
     res.status(status).json(payload);
   };
 

@@ -222,24 +222,24 @@ export class SandboxState {
     opts: { id?: string | number; createdAt?: string; sourceType?: string; sourceId?: string } = {},
   ): CrmRecord {
     const id = this.allocateId(opts.id);
-    const now = new Date().toISOString();
-    const createdAt = opts.createdAt ?? now;
+    // A back-dated (seeded) record was last modified when it was created, not when the sandbox started.
+    const createdAt = opts.createdAt ?? new Date().toISOString();
     const record: CrmRecord = {
       id,
       type,
       properties: {},
       history: {},
       createdAt,
-      updatedAt: now,
+      updatedAt: createdAt,
       archived: false,
     };
     const system: Record<string, string> = {
       [CREATED_PROPERTY[type]]: createdAt,
-      [LAST_MODIFIED_PROPERTY[type]]: now,
+      [LAST_MODIFIED_PROPERTY[type]]: createdAt,
       hs_object_id: id,
     };
     if (type === 'deals' && values.pipeline === undefined) system.pipeline = 'default';
-    this.writeValues(record, { ...system, ...values }, opts.sourceType ?? 'API', opts.sourceId);
+    this.writeValues(record, { ...system, ...values }, opts.sourceType ?? 'API', opts.sourceId, createdAt);
     this.refreshCalculated(portal, record);
     portal.objects[type].set(id, record);
     return record;
@@ -263,8 +263,8 @@ export class SandboxState {
     values: Record<string, string>,
     sourceType: string,
     sourceId?: string,
+    timestamp = new Date().toISOString(),
   ): void {
-    const timestamp = new Date().toISOString();
     for (const [name, value] of Object.entries(values)) {
       record.properties[name] = value;
       const entry = { value, timestamp, sourceType, ...(sourceId ? { sourceId } : {}) };
