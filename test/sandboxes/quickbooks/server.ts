@@ -32,6 +32,8 @@ export interface QuickBooksSandboxOptions {
   verifierToken?: string;
   /** 'approve' (default) redirects at once; 'prompt' shows a consent page; 'deny' answers access_denied. */
   consent?: ConsentMode;
+  /** Shorthand: false = consent 'prompt' (a clickable page for browser demos). */
+  autoApprove?: boolean;
   /** Realm the authorize endpoint connects; default the first realm added. */
   defaultRealmId?: string;
 }
@@ -129,7 +131,7 @@ export async function startQuickBooksSandbox(
     redirectUris: options.redirectUris ?? [],
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     refreshTokenTtlSeconds: 8_726_400,
-    consent: options.consent ?? 'approve',
+    consent: options.consent ?? (options.autoApprove === false ? 'prompt' : 'approve'),
     ...(options.defaultRealmId ? { defaultRealmId: options.defaultRealmId } : {}),
   };
   const oauth = new OAuthServer(
