@@ -92,7 +92,8 @@ export function applyChangeOrder(
   // A percentage describes a share of the contract it was priced against; when the contract
   // changes, milestones not re-priced keep their amount and become fixed.
   if (next.contractValue !== terms.contractValue) {
-    for (const m of milestones) if (isOpen(m.status) && !repriced.has(m) && m.kind === 'standard') m.percent = null;
+    for (const m of milestones)
+      if (isOpen(m.status) && !repriced.has(m) && m.kind === 'standard') m.percent = null;
   }
   const added = fromSpecs(
     order.add,

@@ -7,12 +7,15 @@ import type { JobDefinition } from './define.ts';
 const Envelope = z.object({ v: z.number().int(), payload: z.unknown() });
 
 /** One bull queue per job definition, sharing a Redis; web enqueues, the worker processes. */
-export function createQueues(redisUrl: string, logger: Logger) {
+export function createQueues(redisUrl: string, logger: Logger, prefix = 'bull') {
   const queues = new Map<string, Bull.Queue>();
   const queueFor = (def: JobDefinition) => {
     let queue = queues.get(def.id);
     if (!queue) {
-      queue = new Bull(def.id, redisUrl, { settings: { stalledInterval: 15_000, maxStalledCount: 100 } });
+      queue = new Bull(def.id, redisUrl, {
+        prefix,
+        settings: { stalledInterval: 15_000, maxStalledCount: 100 },
+      });
       queue.on('error', (error) => logger.warn({ queue: def.id, err: error.message }, 'queue error'));
       queues.set(def.id, queue);
     }

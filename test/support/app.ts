@@ -5,13 +5,13 @@ import type { AppContext } from '../../src/context.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createQueues } from '../../src/jobs/queues.ts';
 import { createLogger } from '../../src/log.ts';
-import { connectRedis } from '../../src/runtime.ts';
+import { connectRedis, HUBSPOT_PACE } from '../../src/runtime.ts';
 import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
 import { createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import { freshDatabase } from './db.ts';
 
 /** The real app over a real database and Redis, plus a helper to make tenants with API keys. */
-export async function startTestApp(env: Record<string, string> = {}) {
+export async function startTestApp(env: Record<string, string> = {}, opts: { server?: boolean } = {}) {
   const config = parseConfig({
     NODE_ENV: 'test',
     REDIS_URL: process.env.REDIS_URL,
@@ -19,10 +19,11 @@ export async function startTestApp(env: Record<string, string> = {}) {
     ...env,
   });
   const logger = createLogger('silent');
-  const database = await freshDatabase();
+  const database = await freshDatabase(opts);
   const redis = connectRedis(config.redisUrl, logger);
   const encryptionKey = randomBytes(32);
-  const queues = createQueues(config.redisUrl, logger);
+  // Test files run in parallel on one Redis: each app gets its own queue namespace.
+  const queues = createQueues(config.redisUrl, logger, `test-${randomBytes(4).toString('hex')}`);
   const ctx: AppContext = {
     config,
     database,
@@ -30,7 +31,7 @@ export async function startTestApp(env: Record<string, string> = {}) {
     logger,
     encryptionKey,
     queues,
-    hubspotLimiter: new SlidingWindowLimiter(redis, 110, 10_000),
+    hubspotLimiter: new SlidingWindowLimiter(redis, HUBSPOT_PACE.limit, HUBSPOT_PACE.windowMs),
   };
   const app = createApp(ctx);
   const http = supertest(app);

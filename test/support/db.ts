@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Database, openDatabase } from '../../src/store/db.ts';
 
+/** Where tests find a Postgres server when DATABASE_URL is not set (the machine's own, as in CI). */
+export const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+
 /**
  * A fresh, migrated database for one test file: a new database on the Postgres server of
- * DATABASE_URL when it is set (CI), else embedded PGlite in memory.
+ * DATABASE_URL when it is set (CI), else embedded PGlite in memory. Tests that share the
+ * database between processes ask for `server`: PGlite belongs to one process.
  */
-export async function freshDatabase(): Promise<Database & { url?: string }> {
-  const serverUrl = process.env.DATABASE_URL;
+export async function freshDatabase(opts: { server?: boolean } = {}): Promise<Database & { url?: string }> {
+  const serverUrl = process.env.DATABASE_URL ?? (opts.server ? LOCAL_POSTGRES : undefined);
   if (!serverUrl) return openDatabase({ memory: true });
   const name = `mb_test_${randomBytes(6).toString('hex')}`;
   await admin(serverUrl, `CREATE DATABASE ${name}`);

@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchDeal } from '../../src/hubspot/deals.ts';
+import { accessToken } from '../../src/hubspot/tokens.ts';
+import { HUBSPOT_PACE } from '../../src/runtime.ts';
+import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
+import { hubspotInstalls, oauthStates, tenants } from '../../src/store/schema.ts';
+import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+
+const PORTAL = 24681357;
+let hs: HubSpotSandbox;
+let t: TestApp;
+
+beforeAll(async () => {
+  hs = await startHubSpotSandbox();
+  hs.seedRealistic(PORTAL);
+  // A server database: the refresh test shares it with two separate processes.
+  t = await startTestApp(
+    {
+      HUBSPOT_CLIENT_ID: hs.clientId,
+      HUBSPOT_CLIENT_SECRET: hs.clientSecret,
+      HUBSPOT_API_BASE_URL: hs.url,
+      HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
+    },
+    { server: true },
+  );
+});
+afterAll(async () => {
+  await t?.close();
+  await hs?.close();
+});
+
+/** Follows the real redirects: the app's install link, HubSpot's authorize page, back to the callback. */
+async function install() {
+  const start = await t.http.get('/oauth/hubspot/install');
+  expect(start.status).toBe(302);
+  const authorize = new URL(start.headers.location!);
+  expect(authorize.origin + authorize.pathname).toBe(`${hs.url}/oauth/authorize`);
+  expect(authorize.searchParams.get('scope')).toContain('crm.objects.deals.read');
+  const consent = await fetch(authorize, { redirect: 'manual' });
+  expect(consent.status).toBe(302);
+  const callback = new URL(consent.headers.get('location')!);
+  expect(callback.pathname).toBe('/oauth/hubspot/callback');
+  const done = await t.http.get(callback.pathname + callback.search);
+  return { done, callback };
+}
+
+const tenantOf = async () =>
+  (
+    await t.database.db
+      .select()
+      .from(tenants)
+      .where(eq(tenants.portalId, String(PORTAL)))
+  )[0];
+const installOf = async (tenantId: string) =>
+  (await t.database.db.select().from(hubspotInstalls).where(eq(hubspotInstalls.tenantId, tenantId)))[0]!;
+
+describe('HubSpot install', () => {
+  it('installs through the redirect flow and stores the portal with encrypted tokens', async () => {
+    const { done, callback } = await install();
+    expect(done.status, done.text).toBe(200);
+    expect(done.text).toContain('Milestone Billing is installed');
+    expect(done.headers['set-cookie']?.[0]).toMatch(/^mb_session=.+HttpOnly/);
+    const tenant = await tenantOf();
+    expect(tenant).toBeDefined();
+    const row = await installOf(tenant!.id);
+    expect(row).toMatchObject({ portalId: String(PORTAL), status: 'active' });
+    expect(row.expiresAt.getTime() - Date.now()).toBeGreaterThan(25 * 60_000);
+    // The tokens HubSpot issued are nowhere in the row in readable form.
+    const issued = hs.tokenRequests.list.at(-1)!;
+    expect(hs.tokenRequests.byGrantType.authorization_code).toBeGreaterThanOrEqual(1);
+    const plain = await accessToken({ ...t.ctx, db: t.database.db }, tenant!.id);
+    expect(plain.length).toBeGreaterThan(20);
+    expect(JSON.stringify(row)).not.toContain(plain);
+    expect(row.accessToken).toMatch(/^v1\./);
+    expect(issued).toBeDefined();
+
+    // Replaying the callback (same state) is refused.
+    const replay = await t.http.get(callback.pathname + callback.search);
+    expect(replay.status).toBe(403);
+    expect(replay.body.detail).toContain('expired or was already used');
+  });
+
+  it('refuses a forged state and an expired one', async () => {
+    const forged = await t.http.get('/oauth/hubspot/callback?code=abc&state=forged');
+    expect(forged.status).toBe(403);
+    await t.database.db
+      .insert(oauthStates)
+      .values({ state: 'old', provider: 'hubspot', expiresAt: new Date(Date.now() - 1000) });
+    const expired = await t.http.get('/oauth/hubspot/callback?code=abc&state=old');
+    expect(expired.status).toBe(403);
+  });
+
+  it('re-installing the same portal updates the tenant instead of duplicating it', async () => {
+    const before = await tenantOf();
+    const oldTokens = await installOf(before!.id);
+    const { done } = await install();
+    expect(done.status).toBe(200);
+    const all = await t.database.db
+      .select()
+      .from(tenants)
+      .where(eq(tenants.portalId, String(PORTAL)));
+    expect(all).toHaveLength(1);
+    expect(all[0]!.id).toBe(before!.id);
+    expect((await installOf(before!.id)).accessToken).not.toBe(oldTokens.accessToken);
+  });
+
+  it('two worker processes needing an expired token cause exactly one refresh', async () => {
+    const tenant = (await tenantOf())!;
+    await t.database.db
+      .update(hubspotInstalls)
+      .set({ expiresAt: new Date(Date.now() - 60_000) })
+      .where(eq(hubspotInstalls.tenantId, tenant.id));
+    hs.expireAccessTokens(PORTAL);
+    const refreshesBefore = hs.tokenRequests.byGrantType.refresh_token ?? 0;
+    const startAt = Date.now() + 1500;
+    const child = () =>
+      new Promise<string>((resolve, reject) => {
+        const proc = spawn(
+          join(import.meta.dirname, '../../node_modules/.bin/tsx'),
+          [join(import.meta.dirname, '../support/refresh-child.ts')],
+          {
+            env: {
+              PATH: process.env.PATH!,
+              DATABASE_URL: t.database.url!,
+              REDIS_URL: t.ctx.config.redisUrl,
+              ENCRYPTION_KEY: t.encryptionKey.toString('base64'),
+              HUBSPOT_CLIENT_ID: hs.clientId,
+              HUBSPOT_CLIENT_SECRET: hs.clientSecret,
+              HUBSPOT_API_BASE_URL: hs.url,
+              TENANT_ID: tenant.id,
+              START_AT: String(startAt),
+            },
+          },
+        );
+        let out = '';
+        let err = '';
+        proc.stdout.on('data', (d) => (out += d));
+        proc.stderr.on('data', (d) => (err += d));
+        proc.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+      });
+    const [a, b] = await Promise.all([child(), child()]);
+    expect(hs.tokenRequests.byGrantType.refresh_token).toBe(refreshesBefore + 1);
+    expect(a).toBe(b);
+    expect((await installOf(tenant.id)).expiresAt.getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);
+  }, 60_000);
+
+  it('reads a deal with its primary company and contacts, amounts exact', async () => {
+    const tenant = (await tenantOf())!;
+    const deps = { ...t.ctx, db: t.database.db, limiter: t.ctx.hubspotLimiter };
+    const seeded = hs.listDeals(PORTAL).find((d) => d.properties.amount === '12000.50')!;
+    const deal = await fetchDeal(deps, { tenantId: tenant.id, portalId: String(PORTAL) }, seeded.id);
+    expect(deal).toMatchObject({
+      id: seeded.id,
+      name: 'Müller & Schmidt – Warehouse Retrofit',
+      amount: 1_200_050,
+      currency: 'EUR',
+      stage: 'decisionmakerboughtin',
+      closeDate: '2026-12-15',
+    });
+    expect(deal.company?.id).toBe(seeded.primaryCompanyId);
+    expect(deal.company?.name).toBeTruthy();
+    expect(deal.contacts.map((c) => c.id).sort()).toEqual([...seeded.contactIds].sort());
+    expect(deal.contacts.every((c) => c.email?.includes('@'))).toBe(true);
+  });
+
+  it('retries 5xx and keeps within 110 requests per 10 s per portal', async () => {
+    const tenant = (await tenantOf())!;
+    const portal = { tenantId: tenant.id, portalId: String(PORTAL) };
+    const deps = { ...t.ctx, db: t.database.db, limiter: t.ctx.hubspotLimiter };
+    const dealId = hs.listDeals(PORTAL)[0]!.id;
+    hs.failNext(2, 503);
+    expect((await fetchDeal(deps, portal, dealId)).id).toBe(dealId);
+
+    // HubSpot's limit scaled down 10x (11 per second), paced as in production (105 per 1.05 s):
+    // deal reads through two limiters on separate connections, as two processes have, draw no 429.
+    hs.resetRateLimits();
+    hs.setRateLimit({ max: 11, windowMs: 1000 });
+    const pace = { limit: HUBSPOT_PACE.limit / 10, windowMs: HUBSPOT_PACE.windowMs / 10 };
+    const second = new SlidingWindowLimiter(t.redis.duplicate(), Math.floor(pace.limit), pace.windowMs);
+    const tight = new SlidingWindowLimiter(t.redis, Math.floor(pace.limit), pace.windowMs);
+    hs.clearLogs();
+    const reads = Array.from({ length: 10 }, (_, i) =>
+      fetchDeal({ ...deps, limiter: i % 2 ? tight : second }, portal, dealId),
+    );
+    await Promise.all(reads);
+    expect(hs.requests.filter((r) => r.status === 429)).toHaveLength(0);
+    expect(hs.requests.filter((r) => r.path.startsWith('/crm/')).length).toBeGreaterThanOrEqual(30);
+    hs.setRateLimit({ max: 110, windowMs: 10_000 });
+  }, 30_000);
+
+  it('marks the install as needing re-authorisation when HubSpot revokes it', async () => {
+    const tenant = (await tenantOf())!;
+    hs.revokeRefreshTokens(PORTAL);
+    await expect(
+      accessToken({ ...t.ctx, db: t.database.db }, tenant.id, { force: true }),
+    ).rejects.toMatchObject({
+      code: 'hubspot_reauth_required',
+    });
+    expect((await installOf(tenant.id)).status).toBe('needs_reauth');
+  });
+});
