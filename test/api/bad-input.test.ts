@@ -49,7 +49,10 @@ describe('bad input', () => {
   });
 
   it('a body that is not JSON at all', async () => {
-    const res = await tenant.raw('put', '/deals/777/schedule').set('Content-Type', 'text/plain').send('hello');
+    const res = await tenant
+      .raw('put', '/deals/777/schedule')
+      .set('Content-Type', 'text/plain')
+      .send('hello');
     await expectProblem(res, 415, 'unsupported_media_type', { detail: 'Content-Type: application/json' });
   });
 
@@ -65,7 +68,10 @@ describe('bad input', () => {
 
   it('an unknown field', async () => {
     const res = await tenant.put('/deals/777/schedule', { ...valid(), discount: '10%' });
-    await expectProblem(res, 422, 'invalid_request', { path: 'discount', detail: 'discount is not a known field' });
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'discount',
+      detail: 'discount is not a known field',
+    });
   });
 
   it('an unknown field inside a milestone', async () => {
@@ -89,7 +95,10 @@ describe('bad input', () => {
   });
 
   it('an unknown currency', async () => {
-    const res = await tenant.put('/deals/777/schedule', { ...valid(), contractValue: { amount: '5000.00', currency: 'XYZ' } });
+    const res = await tenant.put('/deals/777/schedule', {
+      ...valid(),
+      contractValue: { amount: '5000.00', currency: 'XYZ' },
+    });
     await expectProblem(res, 422, 'invalid_request', {
       path: 'contractValue.currency',
       detail: '"XYZ" is not an ISO 4217 currency code',
@@ -97,7 +106,10 @@ describe('bad input', () => {
   });
 
   it('more decimals than the currency has', async () => {
-    const res = await tenant.put('/deals/777/schedule', { ...valid(), contractValue: { amount: '5000.5', currency: 'JPY' } });
+    const res = await tenant.put('/deals/777/schedule', {
+      ...valid(),
+      contractValue: { amount: '5000.5', currency: 'JPY' },
+    });
     await expectProblem(res, 422, 'invalid_request', {
       path: 'contractValue.amount',
       detail: 'contractValue.amount: "5000.5" has 1 decimal places but JPY has 0',
