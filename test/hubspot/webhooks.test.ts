@@ -132,7 +132,7 @@ describe('POST /webhooks/hubspot', () => {
       });
     const altered = await post(body.replace('closedwon', 'closedwoN'), headers);
     expect(altered.status).toBe(401);
-    expect((await altered.json()).detail).toContain('does not match');
+    expect(((await altered.json()) as { detail: string }).detail).toContain('does not match');
     const forged = await post(body, {
       ...headers,
       'X-HubSpot-Signature-v3': Buffer.from('x'.repeat(32)).toString('base64'),

@@ -182,7 +182,8 @@ describe('POST /webhooks/acceptance', () => {
   ])('answers %s with 401 and leaves no trace', async (_name, opts, reason) => {
     const { tenant, dealId, secret } = await setup();
     const body = sample('acceptance/samples/full.json', { portalId: tenant.portalId, dealId });
-    const res = await deliver(body, (opts as { secret?: string }).secret ?? secret, opts);
+    const o = opts as { secret?: string; timestamp?: number; tamper?: (raw: string) => string };
+    const res = await deliver(body, o.secret ?? secret, o);
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('invalid_signature');
     expect(res.body.detail).toContain(reason);
