@@ -7,6 +7,7 @@ import { accessToken } from '../../src/hubspot/tokens.ts';
 import { HUBSPOT_PACE } from '../../src/runtime.ts';
 import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
 import { hubspotInstalls, oauthStates, tenants } from '../../src/store/schema.ts';
+import { createApiKey } from '../../src/tenants/repository.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -165,6 +166,36 @@ describe('HubSpot install', () => {
     expect(deal.company?.name).toBeTruthy();
     expect(deal.contacts.map((c) => c.id).sort()).toEqual([...seeded.contactIds].sort());
     expect(deal.contacts.every((c) => c.email?.includes('@'))).toBe(true);
+  });
+
+  it('serves the deal with its billing party and prices a template from the deal amount', async () => {
+    const tenant = (await tenantOf())!;
+    const { key } = await createApiKey(t.database.db, tenant.id, 'test');
+    const auth = { Authorization: `Bearer ${key}` };
+    const seeded = hs.listDeals(PORTAL).find((d) => d.properties.amount === '12000.50')!;
+    const read = await t.http.get(`/api/v1/deals/${seeded.id}`).set(auth);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({
+      deal: {
+        id: seeded.id,
+        amount: { amount: '12000.50', currency: 'EUR' },
+        company: { id: seeded.primaryCompanyId },
+      },
+      schedule: null,
+    });
+    const applied = await t.http
+      .post(`/api/v1/deals/${seeded.id}/schedule/template`)
+      .set(auth)
+      .send({ template: 'consulting', startDate: '2026-12-01' });
+    expect(applied.status).toBe(201);
+    expect(applied.body).toMatchObject({
+      dealName: 'Müller & Schmidt – Warehouse Retrofit',
+      contractValue: { amount: '12000.50', currency: 'EUR' },
+      totals: { scheduled: { amount: '12000.50' } },
+    });
+    const missing = await t.http.get('/api/v1/deals/404404404').set(auth);
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('hubspot_not_found');
   });
 
   it('retries 5xx and keeps within 110 requests per 10 s per portal', async () => {

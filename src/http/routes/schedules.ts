@@ -1,6 +1,9 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
 import { today } from '../../domain/dates.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { dealOf } from '../../hubspot/portal.ts';
 import {
   applyTemplate,
   changeSchedule,
@@ -9,6 +12,7 @@ import {
   listVersions,
   putSchedule,
 } from '../../schedules/service.ts';
+import { moneyView } from '../../schedules/view.ts';
 import { callerOf } from '../auth.ts';
 import {
   CalendarDate,
@@ -29,7 +33,8 @@ const Version = z.object({ version: z.coerce.number().int().positive() });
 const Contract = {
   baseVersion: z.int().positive().optional(),
   dealName: z.string().trim().min(1).max(300).optional(),
-  contractValue: MoneyInput,
+  /** Omitted: the deal's amount and currency in HubSpot. */
+  contractValue: MoneyInput.optional(),
   paymentTerms: PaymentTerms.optional(),
   retainagePercent: Percent.optional(),
 };
@@ -60,21 +65,60 @@ const ChangeOrderBody = z
     },
   );
 
-function contractOf(input: z.output<typeof PutSchedule> | z.output<typeof ApplyTemplate>) {
-  return collect((issues) => ({
-    contractValue: toMinor(
-      input.contractValue.amount,
-      input.contractValue.currency,
-      'contractValue.amount',
-      issues,
-    ),
-    currency: input.contractValue.currency,
-    retainagePercent: input.retainagePercent ?? 0,
-  }));
+/** The contract as given, or else the deal's amount in HubSpot (with its name). */
+async function contractOf(
+  ctx: AppContext,
+  res: Response,
+  dealId: string,
+  input: z.output<typeof PutSchedule> | z.output<typeof ApplyTemplate>,
+) {
+  const retainagePercent = input.retainagePercent ?? 0;
+  if (input.contractValue) {
+    const { amount, currency } = input.contractValue;
+    return collect((issues) => ({
+      contract: {
+        contractValue: toMinor(amount, currency, 'contractValue.amount', issues),
+        currency,
+        retainagePercent,
+      },
+      dealName: input.dealName,
+    }));
+  }
+  const deal = await dealOf(ctx, callerOf(res).tenant, dealId);
+  if (deal.amount === null) {
+    throw new DomainError('invalid_request', `deal ${dealId} has no amount in HubSpot; give contractValue`, [
+      {
+        path: 'contractValue',
+        code: 'required',
+        message: 'contractValue: required while the HubSpot deal has no amount',
+      },
+    ]);
+  }
+  return {
+    contract: { contractValue: deal.amount, currency: deal.currency, retainagePercent },
+    dealName: input.dealName ?? deal.name,
+  };
 }
 
-export function scheduleRoutes(): Router {
+export function scheduleRoutes(ctx: AppContext): Router {
   const router = Router();
+
+  /** The deal as HubSpot has it, its billing party, and its schedule if it has one. */
+  router.get('/deals/:dealId', async (req, res) => {
+    const { dealId } = params(req, DealParams);
+    const caller = callerOf(res);
+    const [deal, schedule] = await Promise.all([
+      dealOf(ctx, caller.tenant, dealId),
+      getSchedule(caller, dealId).catch((error) => {
+        if (error instanceof DomainError && error.code === 'not_found') return null;
+        throw error;
+      }),
+    ]);
+    res.json({
+      deal: { ...deal, amount: deal.amount === null ? null : moneyView(deal.amount, deal.currency) },
+      schedule,
+    });
+  });
 
   router.get('/deals/:dealId/schedule', async (req, res) => {
     res.json(await getSchedule(callerOf(res), params(req, DealParams).dealId));
@@ -83,9 +127,9 @@ export function scheduleRoutes(): Router {
   router.put('/deals/:dealId/schedule', async (req, res) => {
     const { dealId } = params(req, DealParams);
     const input = body(req, PutSchedule);
-    const contract = contractOf(input);
+    const { contract, dealName } = await contractOf(ctx, res, dealId, input);
     const specs = collect((issues) => toSpecs(input.milestones, contract.currency, 'milestones', issues));
-    res.json(await putSchedule(callerOf(res), dealId, { ...input, contract, specs }));
+    res.json(await putSchedule(callerOf(res), dealId, { ...input, dealName, contract, specs }));
   });
 
   router.post('/deals/:dealId/schedule/template', async (req, res) => {
@@ -93,7 +137,7 @@ export function scheduleRoutes(): Router {
     const input = body(req, ApplyTemplate);
     const schedule = await applyTemplate(callerOf(res), dealId, {
       ...input,
-      contract: contractOf(input),
+      ...(await contractOf(ctx, res, dealId, input)),
       templateKey: input.template,
       startDate: input.startDate ?? today(),
     });
