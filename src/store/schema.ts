@@ -34,6 +34,16 @@ export const tenants = pgTable('tenants', {
 
 export interface TenantSettings {
   defaultPaymentTerms?: PaymentTerms;
+  /** Up to 8 characters before every DocNumber this tenant's invoices get, e.g. "MB". */
+  docNumberPrefix?: string;
+  /** QuickBooks Item id for invoice lines; unset: a "Milestone billing" service item is used. */
+  incomeItemId?: string;
+  /** Non-US companies: the TaxCode id for invoice lines (US companies use TAX / NON). */
+  taxCodeId?: string;
+  /** US companies: whether milestone lines are taxable. */
+  taxable?: boolean;
+  /** Have QuickBooks email each invoice to the billing contact. */
+  emailInvoices?: boolean;
 }
 
 export const apiKeys = pgTable('api_keys', {
@@ -232,6 +242,8 @@ export const hubspotInstalls = pgTable('hubspot_installs', {
   scopes: jsonb().$type<string[]>().notNull().default([]),
   installedBy: text('installed_by'),
   status: text().$type<'active' | 'needs_reauth'>().notNull().default('active'),
+  /** Set once the "Milestone billing" property group and properties exist in the portal. */
+  propertiesReadyAt: timestamp('properties_ready_at', { withTimezone: true }),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -245,3 +257,77 @@ export const sessions = pgTable('sessions', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   createdAt: createdAt(),
 });
+
+/** A tenant's QuickBooks company: tokens encrypted, refresh tokens rotate (see quickbooks/tokens.ts). */
+export const qboConnections = pgTable('qbo_connections', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  realmId: text('realm_id').notNull().unique(),
+  accessToken: text('access_token').notNull(),
+  refreshToken: text('refresh_token').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }),
+  status: text().$type<'active' | 'needs_reconnect'>().notNull().default('active'),
+  /** The company's facts the invoice mapping needs (country, home currency, multicurrency). */
+  company: jsonb().$type<{ country: string; homeCurrency: string; multiCurrency: boolean; name: string }>(),
+  connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The push ledger: one row per accepted milestone portion, written in the acceptance's own
+ * transaction, before any call to QuickBooks. Its id is the QuickBooks `requestid` and its
+ * DocNumber is fixed here, so every retry asks for the same invoice (DESIGN §6).
+ */
+export const invoicePushes = pgTable(
+  'invoice_pushes',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    milestoneId: text('milestone_id')
+      .notNull()
+      .unique()
+      .references(() => milestones.id),
+    acceptanceId: text('acceptance_id').notNull(),
+    docNumber: text('doc_number').notNull(),
+    /**
+     * pending: not tried; sending: a create went out and its outcome is unknown until the
+     * DocNumber is looked up; created; failed: QuickBooks refused it (needs a person).
+     */
+    status: text().$type<'pending' | 'sending' | 'created' | 'failed'>().notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    amount: money('amount').notNull(),
+    currency: text().notNull(),
+    invoiceDate: calendarDate('invoice_date'),
+    dueDate: calendarDate('due_date'),
+    qboInvoiceId: text('qbo_invoice_id'),
+    qboCustomerId: text('qbo_customer_id'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    intuitTid: text('intuit_tid'),
+    /** When the HubSpot note and deal properties were written for this invoice. */
+    writtenBackAt: timestamp('written_back_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('invoice_pushes_doc_number').on(t.tenantId, t.docNumber)],
+);
+
+/** Which QuickBooks customer bills a HubSpot company (or a contact when a deal has no company). */
+export const customerMappings = pgTable(
+  'customer_mappings',
+  {
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** `company:<id>` or `contact:<id>`. */
+    partyKey: text('party_key').notNull(),
+    qboCustomerId: text('qbo_customer_id').notNull(),
+    currency: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.partyKey] })],
+);
