@@ -3,6 +3,7 @@ import { acceptanceWebhookRoute } from '../acceptance/webhook-route.ts';
 import type { AppContext } from '../context.ts';
 import { hubspotOAuthRoutes } from '../hubspot/oauth-routes.ts';
 import { hubspotWebhookRoute } from '../hubspot/webhook-route.ts';
+import { quickbooksOAuthRoutes } from '../quickbooks/oauth-routes.ts';
 import { requireApiKey } from './auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -17,6 +18,7 @@ export function createApp(deps: AppContext) {
   app.set('trust proxy', true);
   app.use(healthRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), hubspotOAuthRoutes(deps));
+  app.use(quickbooksOAuthRoutes(deps));
 
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
