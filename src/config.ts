@@ -34,6 +34,10 @@ const Env = z.object({
   QBO_TOKEN_URL: url.default('https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'),
   QBO_REVOKE_URL: url.default('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
   QBO_WEBHOOK_VERIFIER_TOKEN: optional(z.string()),
+  QBO_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
+  QBO_THROTTLE_PAUSE_MS: z.coerce.number().int().min(0).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +74,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     redisUrl: e.REDIS_URL,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
     logLevel: e.LOG_LEVEL,
+    jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
     hubspot: {
       clientId: e.HUBSPOT_CLIENT_ID,
       clientSecret: e.HUBSPOT_CLIENT_SECRET,
@@ -91,6 +96,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       tokenUrl: e.QBO_TOKEN_URL,
       revokeUrl: e.QBO_REVOKE_URL,
       webhookVerifierToken: e.QBO_WEBHOOK_VERIFIER_TOKEN,
+      requestTimeoutMs: e.QBO_REQUEST_TIMEOUT_MS,
+      throttlePauseMs: e.QBO_THROTTLE_PAUSE_MS,
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Queues } from './jobs/queues.ts';
 import type { Logger } from './log.ts';
+import type { RealmLimits } from './quickbooks/limits.ts';
 import type { SlidingWindowLimiter } from './security/rate-limit.ts';
 import type { Database } from './store/db.ts';
 
@@ -15,4 +16,6 @@ export interface AppContext {
   queues: Queues;
   /** HubSpot's 110 requests / 10 s per portal, shared through Redis. */
   hubspotLimiter: SlidingWindowLimiter;
+  /** Intuit's 10 in flight and 500 a minute per company, shared through Redis. */
+  qboLimits: RealmLimits;
 }

@@ -3,6 +3,7 @@ import { type Config, ConfigError, encryptionKey, parseConfig } from './config.t
 import type { AppContext } from './context.ts';
 import { createQueues } from './jobs/queues.ts';
 import { createLogger, type Logger } from './log.ts';
+import { RealmLimits } from './quickbooks/limits.ts';
 import { SlidingWindowLimiter } from './security/rate-limit.ts';
 import { openDatabase } from './store/db.ts';
 
@@ -35,7 +36,7 @@ export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promis
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   const redis = connectRedis(config.redisUrl, logger);
-  const queues = createQueues(config.redisUrl, logger);
+  const queues = createQueues(config.redisUrl, logger, config.jobs);
   return {
     config,
     logger,
@@ -44,6 +45,7 @@ export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promis
     encryptionKey: key,
     queues,
     hubspotLimiter: new SlidingWindowLimiter(redis, HUBSPOT_PACE.limit, HUBSPOT_PACE.windowMs),
+    qboLimits: new RealmLimits(redis, { pauseMs: config.quickbooks.throttlePauseMs }),
     async close() {
       await queues.close();
       redis.disconnect();

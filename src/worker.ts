@@ -1,15 +1,14 @@
-import { hubspotEvents } from './jobs/hubspot-events.ts';
-import { sweepInbox } from './jobs/sweep.ts';
+import { JOBS } from './jobs/index.ts';
+import { sweepInbox, sweepPushes } from './jobs/sweep.ts';
 import { startRuntime } from './runtime.ts';
-
-/** Every job the worker runs; web processes only enqueue. */
-export const JOBS = [hubspotEvents];
 
 const runtime = await startRuntime();
 const { logger } = runtime;
 runtime.queues.process(JOBS, runtime);
 const sweeper = setInterval(() => {
-  sweepInbox(runtime).catch((error: Error) => logger.warn({ err: error.message }, 'inbox sweep failed'));
+  Promise.all([sweepInbox(runtime), sweepPushes(runtime)]).catch((error: Error) =>
+    logger.warn({ err: error.message }, 'sweep failed'),
+  );
 }, 30_000);
 logger.info({ database: runtime.database.kind, jobs: JOBS.map((j) => j.id) }, 'worker started');
 

@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { type Portion, splitPortion } from '../domain/partial.ts';
 import { newId } from '../ids.ts';
+import { recordPush } from '../quickbooks/ledger.ts';
 import {
   findMilestone,
   findScheduleById,
@@ -119,9 +120,11 @@ async function accept(tx: Tx, report: AcceptanceReport) {
     })
     .returning();
   if (remainderRow) await snapshot(tx, current, { ...cause, reason: `partial acceptance of "${open.name}"` });
+  const pushId = await recordPush(tx, schedule, milestone, acceptance!.id, report.acceptedAt);
   return {
     outcome: 'accepted' as const,
     acceptanceId: acceptance!.id,
+    pushId,
     dealId: schedule.dealId,
     milestone: milestoneView(milestone, schedule.currency),
     remainder: remainderRow ? milestoneView(remainderRow, schedule.currency) : null,
@@ -189,6 +192,7 @@ async function previous(db: Db | Tx, report: AcceptanceReport) {
   return {
     outcome: 'duplicate' as const,
     acceptanceId: row.id,
+    pushId: null,
     dealId: schedule.dealId,
     milestone: milestoneView(milestone, schedule.currency),
     remainder: null,

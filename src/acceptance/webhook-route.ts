@@ -7,6 +7,7 @@ import { HttpProblem, zodIssues } from '../http/problem.ts';
 import { Decimal, Percent, toMinor } from '../http/schemas.ts';
 import { collect } from '../http/validate.ts';
 import { newId } from '../ids.ts';
+import { queuePush } from '../jobs/invoice-push.ts';
 import { findSchedule } from '../schedules/repository.ts';
 import { inbox } from '../store/schema.ts';
 import { acceptanceSecret, findTenantByPortal } from '../tenants/repository.ts';
@@ -113,6 +114,7 @@ export function acceptanceWebhookRoute(ctx: AppContext): Router {
         note: event.note,
         actor: `webhook:${event.id}`,
       });
+      await queuePush(ctx, result.pushId);
       await settle('processed', result.outcome);
       res.status(200).json(result);
     } catch (error) {

@@ -23,7 +23,7 @@ export function createApp(deps: AppContext) {
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
   api.use(requireApiKey(deps.database.db));
-  api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes());
+  api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps));
   api.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
   });

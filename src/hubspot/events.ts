@@ -4,6 +4,7 @@ import { recordAcceptance } from '../acceptance/record.ts';
 import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
 import { parseAmount } from '../domain/money.ts';
+import { queuePush } from '../jobs/invoice-push.ts';
 import { findSchedule, milestonesOf } from '../schedules/repository.ts';
 import { schedules } from '../store/schema.ts';
 import type { Tenant } from '../tenants/repository.ts';
@@ -83,6 +84,7 @@ async function stageChanged(ctx: AppContext, tenant: Tenant, e: HubSpotEvent): P
         note: `Deal moved to stage ${e.propertyValue} (${e.changeSource ?? 'HubSpot'})`,
         actor: `hubspot:${e.eventId}`,
       });
+      await queuePush(ctx, result.pushId);
       outcomes.push(`${milestone.key} ${result.outcome}`);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

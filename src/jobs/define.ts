@@ -8,6 +8,8 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Tries before bull gives up (exponential backoff from one second). */
   attempts?: number;
+  /** Jobs of this kind one worker process runs at once. */
+  concurrency?: number;
   handler(payload: z.output<S>, ctx: AppContext): Promise<void>;
 }
 

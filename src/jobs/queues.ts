@@ -7,7 +7,12 @@ import type { JobDefinition } from './define.ts';
 const Envelope = z.object({ v: z.number().int(), payload: z.unknown() });
 
 /** One bull queue per job definition, sharing a Redis; web enqueues, the worker processes. */
-export function createQueues(redisUrl: string, logger: Logger, prefix = 'bull') {
+export function createQueues(
+  redisUrl: string,
+  logger: Logger,
+  opts: { prefix?: string; lockMs?: number; backoffMs?: number } = {},
+) {
+  const { prefix = 'bull', lockMs = 30_000, backoffMs = 1000 } = opts;
   const queues = new Map<string, Bull.Queue>();
   const queueFor = (def: JobDefinition) => {
     let queue = queues.get(def.id);
@@ -40,7 +45,7 @@ export function createQueues(redisUrl: string, logger: Logger, prefix = 'bull') 
         {
           jobId,
           attempts: def.attempts ?? 10,
-          backoff: { type: 'exponential', delay: 1000 },
+          backoff: { type: 'exponential', delay: backoffMs },
           removeOnComplete: 10_000,
           removeOnFail: false,
         },
@@ -61,7 +66,7 @@ export function createQueues(redisUrl: string, logger: Logger, prefix = 'bull') 
     /** The worker side: every payload is parsed again before its handler sees it. */
     process(defs: JobDefinition[], ctx: AppContext, concurrency = 5) {
       for (const def of defs) {
-        void queueFor(def).process(concurrency, async (job) => {
+        void queueFor(def).process(def.concurrency ?? concurrency, async (job) => {
           const envelope = Envelope.parse(job.data);
           if (envelope.v !== def.version)
             throw new Error(`${def.id} payload v${envelope.v} is not v${def.version}`);

@@ -29,6 +29,8 @@ export const tenants = pgTable('tenants', {
   /** AES-256-GCM ciphertext of the acceptance-webhook signing secret. */
   acceptanceSecret: text('acceptance_secret').notNull(),
   settings: jsonb().$type<TenantSettings>().notNull().default({}),
+  /** The next invoice number; DocNumbers are assigned once, when the push is recorded. */
+  nextDocNumber: integer('next_doc_number').notNull().default(1001),
   createdAt: createdAt(),
 });
 
@@ -299,6 +301,11 @@ export const invoicePushes = pgTable(
      */
     status: text().$type<'pending' | 'sending' | 'created' | 'failed'>().notNull().default('pending'),
     attempts: integer().notNull().default(0),
+    /**
+     * Manual retries after a refusal. Part of the requestid: Intuit may replay a request id's
+     * original answer, which after a refusal would be the refusal again.
+     */
+    retries: integer().notNull().default(0),
     amount: money('amount').notNull(),
     currency: text().notNull(),
     invoiceDate: calendarDate('invoice_date'),

@@ -5,6 +5,7 @@ import type { AppContext } from '../../src/context.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createQueues } from '../../src/jobs/queues.ts';
 import { createLogger } from '../../src/log.ts';
+import { RealmLimits } from '../../src/quickbooks/limits.ts';
 import { connectRedis, HUBSPOT_PACE } from '../../src/runtime.ts';
 import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
 import { createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
@@ -23,7 +24,10 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
   const redis = connectRedis(config.redisUrl, logger);
   const encryptionKey = randomBytes(32);
   // Test files run in parallel on one Redis: each app gets its own queue namespace.
-  const queues = createQueues(config.redisUrl, logger, `test-${randomBytes(4).toString('hex')}`);
+  const queues = createQueues(config.redisUrl, logger, {
+    ...config.jobs,
+    prefix: `test-${randomBytes(4).toString('hex')}`,
+  });
   const ctx: AppContext = {
     config,
     database,
@@ -32,6 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
     encryptionKey,
     queues,
     hubspotLimiter: new SlidingWindowLimiter(redis, HUBSPOT_PACE.limit, HUBSPOT_PACE.windowMs),
+    qboLimits: new RealmLimits(redis, { pauseMs: config.quickbooks.throttlePauseMs }),
   };
   const app = createApp(ctx);
   const http = supertest(app);

@@ -1,8 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { recordAcceptance } from '../../acceptance/record.ts';
+import type { AppContext } from '../../context.ts';
 import { newId } from '../../ids.ts';
-import { getMilestone, milestoneHistory, moveMilestone } from '../../schedules/service.ts';
+import { queuePush } from '../../jobs/invoice-push.ts';
+import { getMilestone, milestoneHistory, moveMilestone, retryInvoice } from '../../schedules/service.ts';
 import { callerOf } from '../auth.ts';
 import { Decimal, Percent, toMinor } from '../schemas.ts';
 import { body, collect, params } from '../validate.ts';
@@ -29,7 +31,7 @@ const AcceptBody = z.strictObject({
 const Reason = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
 const OptionalReason = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() });
 
-export function milestoneRoutes(): Router {
+export function milestoneRoutes(ctx: AppContext): Router {
   const router = Router();
 
   router.get('/milestones/:id', async (req, res) => {
@@ -63,7 +65,15 @@ export function milestoneRoutes(): Router {
       note: input.note,
       actor: caller.actor,
     });
+    await queuePush(ctx, result.pushId);
     res.status(result.outcome === 'accepted' ? 201 : 200).json(result);
+  });
+
+  /** After the cause of a refused invoice is fixed (in QuickBooks or the settings), try again. */
+  router.post('/milestones/:id/retry-invoice', async (req, res) => {
+    const { pushId, attempt, milestone } = await retryInvoice(callerOf(res), params(req, Id).id);
+    await queuePush(ctx, pushId, attempt);
+    res.status(202).json(milestone);
   });
 
   router.post('/milestones/:id/dispute', async (req, res) => {

@@ -15,6 +15,7 @@ CREATE TABLE "invoice_pushes" (
 	"doc_number" text NOT NULL,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
+	"retries" integer DEFAULT 0 NOT NULL,
 	"amount" bigint NOT NULL,
 	"currency" text NOT NULL,
 	"invoice_date" date,
@@ -45,6 +46,7 @@ CREATE TABLE "qbo_connections" (
 );
 --> statement-breakpoint
 ALTER TABLE "hubspot_installs" ADD COLUMN "properties_ready_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "tenants" ADD COLUMN "next_doc_number" integer DEFAULT 1001 NOT NULL;--> statement-breakpoint
 ALTER TABLE "customer_mappings" ADD CONSTRAINT "customer_mappings_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invoice_pushes" ADD CONSTRAINT "invoice_pushes_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invoice_pushes" ADD CONSTRAINT "invoice_pushes_milestone_id_milestones_id_fk" FOREIGN KEY ("milestone_id") REFERENCES "public"."milestones"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -284,6 +284,8 @@ export function resolveField(record: unknown, path: string): unknown {
     current = key === undefined ? undefined : current[key];
   }
   if (isRecord(current) && 'value' in current) return current.value;
+  // EmailAddress fields (PrimaryEmailAddr, BillEmail) filter on their address, as in QBO.
+  if (isRecord(current) && 'Address' in current) return current.Address;
   return current;
 }
 

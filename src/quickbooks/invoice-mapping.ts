@@ -1,0 +1,76 @@
+import { displayMoney, formatAmount } from '../domain/money.ts';
+import { formatPercent } from '../domain/percent.ts';
+
+export interface InvoiceFacts {
+  pushId: string;
+  dealId: string;
+  dealName: string | null;
+  milestoneId: string;
+  milestoneName: string;
+  deliverable: string;
+  /** e.g. "40 % of Build" for a partial acceptance; null when the whole milestone was accepted. */
+  portionPercent: number | null;
+  gross: number;
+  retained: number;
+  payable: number;
+  currency: string;
+  acceptedOn: string;
+  acceptedBy: string | null;
+  acceptanceId: string;
+  docNumber: string;
+  invoiceDate: string;
+  dueDate: string;
+  customerId: string;
+  itemId: string;
+  termId: string | null;
+  taxCode: string;
+  billEmail: string | null;
+  sendEmail: boolean;
+  multiCurrency: boolean;
+}
+
+/** QuickBooks wants decimal numbers; they are produced here and nowhere else, from exact minor units. */
+const decimal = (minor: number, currency: string) => Number(formatAmount(minor, currency));
+
+/** The QuickBooks Invoice for one accepted milestone portion. */
+export function invoiceBody(f: InvoiceFacts) {
+  const amount = decimal(f.payable, f.currency);
+  const portion = f.portionPercent === null ? '' : ` (${formatPercent(f.portionPercent)} % of the milestone)`;
+  const retainage = f.retained
+    ? ` Gross ${displayMoney(f.gross, f.currency)} less retainage ${displayMoney(f.retained, f.currency)}.`
+    : '';
+  const accepted = `Accepted ${f.acceptedOn}${f.acceptedBy ? ` by ${f.acceptedBy}` : ''} (ref ${f.acceptanceId}).`;
+  return {
+    CustomerRef: { value: f.customerId },
+    DocNumber: f.docNumber,
+    TxnDate: f.invoiceDate,
+    DueDate: f.dueDate,
+    ...(f.termId ? { SalesTermRef: { value: f.termId } } : {}),
+    ...(f.multiCurrency ? { CurrencyRef: { value: f.currency } } : {}),
+    ...(f.billEmail ? { BillEmail: { Address: f.billEmail } } : {}),
+    EmailStatus: f.sendEmail && f.billEmail ? 'NeedToSend' : 'NotSet',
+    // Ties the invoice back to the deal and milestone; the push id identifies it after an uncertain create.
+    PrivateNote:
+      `Milestone billing push ${f.pushId}; HubSpot deal ${f.dealId}; milestone ${f.milestoneId}`.slice(
+        0,
+        4000,
+      ),
+    CustomerMemo: {
+      value: `${f.dealName ? `${f.dealName}: ` : ''}${f.milestoneName}${portion}`.slice(0, 1000),
+    },
+    Line: [
+      {
+        DetailType: 'SalesItemLineDetail',
+        Amount: amount,
+        Description: `${f.milestoneName}${portion}: ${f.deliverable}. ${accepted}${retainage}`.slice(0, 4000),
+        SalesItemLineDetail: {
+          ItemRef: { value: f.itemId },
+          Qty: 1,
+          UnitPrice: amount,
+          ServiceDate: f.acceptedOn,
+          TaxCodeRef: { value: f.taxCode },
+        },
+      },
+    ],
+  };
+}

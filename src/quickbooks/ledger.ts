@@ -1,0 +1,49 @@
+import { eq, sql } from 'drizzle-orm';
+import { today } from '../domain/dates.ts';
+import { withhold } from '../domain/retainage.ts';
+import { dueDate } from '../domain/terms.ts';
+import { newId } from '../ids.ts';
+import type { MilestoneRow, ScheduleRow } from '../schedules/repository.ts';
+import type { Queryable } from '../store/db.ts';
+import { invoicePushes, tenants } from '../store/schema.ts';
+
+const DOC_NUMBER_MAX = 21;
+
+/**
+ * Records the push of an accepted milestone portion, in the acceptance's own transaction: from
+ * here on the invoice cannot be lost, and its DocNumber, requestid (the row id), amount and dates
+ * are fixed for every attempt.
+ */
+export async function recordPush(
+  tx: Queryable,
+  schedule: ScheduleRow,
+  milestone: MilestoneRow,
+  acceptanceId: string,
+  acceptedAt: Date,
+): Promise<string> {
+  const [tenant] = await tx
+    .update(tenants)
+    .set({ nextDocNumber: sql`${tenants.nextDocNumber} + 1` })
+    .where(eq(tenants.id, schedule.tenantId))
+    .returning({ number: tenants.nextDocNumber, settings: tenants.settings });
+  const prefix = tenant!.settings.docNumberPrefix ?? 'MB-';
+  const docNumber = `${prefix}${tenant!.number - 1}`.slice(0, DOC_NUMBER_MAX);
+  const invoiceDate = today(acceptedAt > new Date() ? new Date() : acceptedAt);
+  const amount =
+    milestone.kind === 'retainage_release'
+      ? milestone.amount
+      : withhold(milestone.amount, schedule.retainagePercent).payable;
+  const id = newId('push');
+  await tx.insert(invoicePushes).values({
+    id,
+    tenantId: schedule.tenantId,
+    milestoneId: milestone.id,
+    acceptanceId,
+    docNumber,
+    amount,
+    currency: schedule.currency,
+    invoiceDate,
+    dueDate: dueDate(invoiceDate, milestone.paymentTerms ?? schedule.paymentTerms),
+  });
+  return id;
+}

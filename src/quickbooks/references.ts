@@ -1,0 +1,125 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { DomainError } from '../domain/errors.ts';
+import { type PaymentTerms, termName } from '../domain/terms.ts';
+import { qboConnections, type TenantSettings } from '../store/schema.ts';
+import type { Company } from './api.ts';
+
+const Ref = z.looseObject({ Id: z.string(), Name: z.string().optional(), Active: z.boolean().optional() });
+const CACHE_TTL_S = 24 * 60 * 60;
+
+export interface CompanyFacts {
+  name: string;
+  country: string;
+  homeCurrency: string;
+  multiCurrency: boolean;
+}
+
+/** The company's country, home currency and multicurrency switch: read once, kept with the connection. */
+export async function companyFacts(
+  ctx: AppContext,
+  company: Company,
+  tenantId: string,
+): Promise<CompanyFacts> {
+  const { db } = ctx.database;
+  const [row] = await db
+    .select({ company: qboConnections.company })
+    .from(qboConnections)
+    .where(eq(qboConnections.tenantId, tenantId));
+  if (row?.company) return row.company;
+  const info = z
+    .looseObject({
+      CompanyName: z.string().optional(),
+      Country: z.string().optional(),
+      LegalAddr: z.looseObject({ Country: z.string().optional() }).optional(),
+    })
+    .parse((await company.read((sdk, cb) => sdk.getCompanyInfo(company.realmId, cb))).data);
+  const prefs = z
+    .looseObject({
+      CurrencyPrefs: z
+        .looseObject({
+          MultiCurrencyEnabled: z.boolean().optional(),
+          HomeCurrency: z.looseObject({ value: z.string() }).optional(),
+        })
+        .optional(),
+    })
+    .parse((await company.read((sdk, cb) => sdk.getPreferences(cb))).data);
+  const facts = {
+    name: info.CompanyName ?? company.realmId,
+    country: (info.Country ?? info.LegalAddr?.Country ?? 'US').toUpperCase(),
+    homeCurrency: prefs.CurrencyPrefs?.HomeCurrency?.value ?? 'USD',
+    multiCurrency: prefs.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
+  };
+  await db.update(qboConnections).set({ company: facts }).where(eq(qboConnections.tenantId, tenantId));
+  return facts;
+}
+
+/**
+ * Ids that do not change between invoices (the service item, terms, tax codes), cached per
+ * company in Redis for a day, so a push for a known customer costs one QuickBooks call.
+ */
+async function cached(
+  ctx: AppContext,
+  realmId: string,
+  field: string,
+  resolve: () => Promise<string | null>,
+) {
+  const key = `qbo:refs:${realmId}`;
+  const hit = await ctx.redis.hget(key, field);
+  if (hit !== null) return hit === '' ? null : hit;
+  const value = await resolve();
+  await ctx.redis
+    .multi()
+    .hset(key, field, value ?? '')
+    .expire(key, CACHE_TTL_S)
+    .exec();
+  return value;
+}
+
+export const ITEM_NAME = 'Milestone billing';
+
+/** The tenant's income item, else a "Milestone billing" service item on an income account. */
+export function serviceItem(ctx: AppContext, company: Company, settings: TenantSettings): Promise<string> {
+  if (settings.incomeItemId) return Promise.resolve(settings.incomeItemId);
+  return cached(ctx, company.realmId, 'item', async () => {
+    const [found] = await company.find('Item', Ref, (sdk, cb) => sdk.findItems({ Name: ITEM_NAME }, cb));
+    if (found) return found.Id;
+    const [income] = await company.find('Account', Ref, (sdk, cb) =>
+      sdk.findAccounts({ AccountType: 'Income' }, cb),
+    );
+    if (!income)
+      throw new DomainError(
+        'quickbooks_setup',
+        'the QuickBooks company has no income account for the milestone billing item',
+      );
+    const created = await company.write<unknown>((sdk, cb) =>
+      sdk.createItem(
+        { Name: ITEM_NAME, Type: 'Service', IncomeAccountRef: { value: income.Id }, UnitPrice: 0 },
+        cb,
+      ),
+    );
+    return Ref.parse(created.data).Id;
+  }) as Promise<string>;
+}
+
+/** The company's term of that name ("Net 30"), if it has one; the due date is set either way. */
+export function salesTerm(ctx: AppContext, company: Company, terms: PaymentTerms): Promise<string | null> {
+  const name = termName(terms);
+  return cached(ctx, company.realmId, `term:${name}`, async () => {
+    const [found] = await company.find('Term', Ref, (sdk, cb) => sdk.findTerms({ Name: name }, cb));
+    return found?.Id ?? null;
+  });
+}
+
+/** US companies take TAX / NON on each line; other countries need the tax code chosen in settings. */
+export function lineTaxCode(facts: CompanyFacts, settings: TenantSettings): string {
+  if (facts.country === 'US' || facts.country === 'USA') return settings.taxable ? 'TAX' : 'NON';
+  if (!settings.taxCodeId) {
+    throw new DomainError(
+      'quickbooks_setup',
+      `QuickBooks companies in ${facts.country} need a tax code on every line: choose one in the settings (taxCodeId)`,
+    );
+  }
+  return settings.taxCodeId;
+}
