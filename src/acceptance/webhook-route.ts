@@ -31,7 +31,7 @@ export const AcceptancePayload = z.strictObject({
       z.strictObject({ percent: Percent }),
       z.strictObject({ amount: Decimal, currency: z.string().length(3).optional() }),
     ])
-    .default({ percent: 100 }),
+    .prefault({ percent: 100 }),
   evidence: z
     .array(z.strictObject({ name: z.string().min(1).max(300), url: z.url() }))
     .max(20)

@@ -83,6 +83,18 @@ describe('POST /webhooks/acceptance', () => {
     expect(history.at(-1)).toMatchObject({ event: 'accept', actor: `webhook:${body.id}` });
   });
 
+  it('accepts the whole milestone when no portion is given', async () => {
+    const { tenant, dealId, secret } = await setup();
+    const { portion: _omitted, ...body } = sample('acceptance/samples/full.json', {
+      portalId: tenant.portalId,
+      dealId,
+    });
+    const res = await deliver(body, secret);
+    expect(res.status).toBe(200);
+    expect(res.body.milestone.amount.amount).toBe('5000.01');
+    expect(res.body.remainder).toBeNull();
+  });
+
   it('splits a 40 % portion exactly to the cent and accepts the rest by name', async () => {
     const { tenant, dealId, secret } = await setup();
     const partial = await deliver(

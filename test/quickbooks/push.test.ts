@@ -1,0 +1,149 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, today } from '../../src/domain/dates.ts';
+import { customerMappings } from '../../src/store/schema.ts';
+import { type Billing, startBilling } from '../support/billing.ts';
+
+let b: Billing;
+beforeAll(async () => {
+  b = await startBilling();
+});
+afterAll(() => b?.close());
+
+async function softwareSchedule(tenant: Awaited<ReturnType<Billing['connectedTenant']>>, dealId: string) {
+  const res = await tenant.post(`/deals/${dealId}/schedule/template`, {
+    template: 'software',
+    startDate: '2026-12-01',
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+describe('exactly-once milestone invoices', () => {
+  it('an acceptance webhook on a EUR deal becomes one invoice in QuickBooks and a note and properties in HubSpot', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed("O'Brien & Sons");
+    expect(deal.properties.deal_currency_code).toBe('EUR');
+    const schedule = await softwareSchedule(tenant, deal.id);
+    expect(schedule.contractValue).toEqual({ amount: '48000.00', currency: 'EUR' });
+
+    const res = await tenant.accept({
+      id: 'acc_e2e_1',
+      dealId: deal.id,
+      milestone: { key: 'discovery' },
+      evidence: [{ name: 'Sign-off.pdf', url: 'https://files.client.example/sign-off.pdf' }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const [row] = await tenant.settled(1, { writtenBack: true });
+    expect(row!.push).toMatchObject({
+      status: 'created',
+      docNumber: 'MB-1001',
+      amount: 1_200_000,
+      currency: 'EUR',
+    });
+
+    const invoices = b.qbo.invoices(tenant.realmId);
+    expect(invoices).toHaveLength(1);
+    const invoice = invoices[0]! as Record<string, any>;
+    expect(invoice).toMatchObject({
+      DocNumber: 'MB-1001',
+      TotalAmt: 12000,
+      CurrencyRef: { value: 'EUR' },
+      TxnDate: today(),
+      DueDate: addDays(today(), 30),
+    });
+    expect(invoice.PrivateNote).toContain(`HubSpot deal ${deal.id}`);
+    expect(invoice.Line[0].Description).toContain('Discovery');
+    expect(invoice.Line[0].Description).toContain('Dana Client');
+    const customers = b.qbo.customers(tenant.realmId).filter((c) => c.Id === invoice.CustomerRef.value);
+    expect(customers[0]).toMatchObject({
+      DisplayName: expect.stringContaining("O'Brien & Sons"),
+      CurrencyRef: { value: 'EUR' },
+    });
+    expect(b.qbo.attachables(tenant.realmId).some((a) => JSON.stringify(a).includes('sign-off.pdf'))).toBe(
+      true,
+    );
+
+    const notes = b.hs.notesFor(tenant.portal, deal.id);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.body).toContain('MB-1001');
+    expect(b.hs.getDeal(tenant.portal, deal.id)!.properties.mb_invoiced_to_date).toBe('12000.00');
+
+    const milestone = (await tenant.get(`/milestones/${row!.milestone.id}/history`)).body;
+    expect(milestone.status).toBe('invoiced');
+    expect(milestone.transitions.map((x: { event: string }) => x.event)).toEqual([
+      'plan',
+      'accept',
+      'push',
+      'invoice_created',
+    ]);
+  });
+
+  it('the same acceptance delivered 5 times at once yields one invoice; a known customer costs one QuickBooks call', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed("O'Brien & Sons");
+    await softwareSchedule(tenant, deal.id);
+    await tenant.accept({ id: 'acc_warm', dealId: deal.id, milestone: { key: 'discovery' } });
+    await tenant.settled(1);
+
+    const before = b.qbo.stats(tenant.realmId).total;
+    const body = { id: 'acc_5x', dealId: deal.id, milestone: { key: 'design' } };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => tenant.accept(body)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.filter((a) => a.body.outcome === 'accepted')).toHaveLength(1);
+    await tenant.settled(2);
+    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(2);
+    expect(b.qbo.stats(tenant.realmId).total - before).toBe(1);
+  });
+
+  it('a refusal marks the milestone invoice_failed with QuickBooks’ reason, and a retry after the fix invoices it once', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Müller & Schmidt');
+    // The company already bills this customer in USD; the deal is in EUR.
+    b.qbo.addCustomer(tenant.realmId, {
+      DisplayName: 'Müller & Schmidt GmbH',
+      CurrencyRef: { value: 'USD' },
+    });
+    await softwareSchedule(tenant, deal.id);
+    await tenant.accept({ id: 'acc_currency', dealId: deal.id, milestone: { key: 'discovery' } });
+    const [row] = await tenant.settled(1);
+    expect(row!.push.status).toBe('failed');
+    expect(row!.push.errorMessage).toContain('bills in USD but this deal is in EUR');
+    const failed = (await tenant.get(`/milestones/${row!.milestone.id}`)).body;
+    expect(failed.status).toBe('invoice_failed');
+    const history = (await tenant.get(`/milestones/${row!.milestone.id}/history`)).body.transitions;
+    expect(history.at(-1).reason).toContain('QuickBooks allows one currency per customer');
+    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(0);
+
+    // The bookkeeper renames the USD customer in QuickBooks and forgets the app's mapping of it;
+    // the retry then creates a EUR customer and the invoice.
+    const usd = b.qbo
+      .customers(tenant.realmId)
+      .find((c) => c.DisplayName === 'Müller & Schmidt GmbH')! as Record<string, unknown>;
+    const rename = await fetch(
+      `${b.qbo.apiBaseUrl}/v3/company/${tenant.realmId}/customer?operation=update&minorversion=75`,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${b.qbo.issueTokens(tenant.realmId).access_token}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
+        body: JSON.stringify({
+          Id: usd.Id,
+          SyncToken: usd.SyncToken,
+          sparse: true,
+          DisplayName: 'Müller & Schmidt GmbH (USD)',
+        }),
+      },
+    );
+    expect(rename.status).toBe(200);
+    await b.t.database.db.delete(customerMappings).where(eq(customerMappings.tenantId, tenant.tenant.id));
+    const retry = await tenant.post(`/milestones/${row!.milestone.id}/retry-invoice`);
+    expect(retry.status).toBe(202);
+    expect(retry.body.status).toBe('invoicing');
+    const [again] = await tenant.settled(1);
+    expect(again!.push.status).toBe('created');
+    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(1);
+  });
+});
