@@ -35,6 +35,10 @@ const Env = z.object({
   QBO_REVOKE_URL: url.default('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
   QBO_WEBHOOK_VERIFIER_TOKEN: optional(z.string()),
   QBO_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  JOB_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
+    .default('bull'),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
   QBO_THROTTLE_PAUSE_MS: z.coerce.number().int().min(0).default(60_000),
@@ -74,7 +78,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     redisUrl: e.REDIS_URL,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
     logLevel: e.LOG_LEVEL,
-    jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
+    jobs: { prefix: e.JOB_QUEUE_PREFIX, lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
     hubspot: {
       clientId: e.HUBSPOT_CLIENT_ID,
       clientSecret: e.HUBSPOT_CLIENT_SECRET,

@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
+import { withLock } from '../security/redis-lock.ts';
 import { customerMappings } from '../store/schema.ts';
 import type { Company } from './api.ts';
 import { duplicateNameId, QboError } from './errors.ts';
@@ -44,23 +45,31 @@ export async function resolveCustomer(
   party: BillingParty,
   currency: string,
 ): Promise<string> {
-  const { db } = ctx.database;
-  const [mapped] = await db
+  const mapped = await mappingOf(ctx, tenantId, party.key);
+  if (mapped) return checkCurrency(mapped.qboCustomerId, party.name, mapped.currency, currency);
+  // Pushes for one new customer run at once: one resolves it, the others then find the mapping.
+  return withLock(ctx.redis, `lock:qbo-customer:${tenantId}:${party.key}`, async () => {
+    const again = await mappingOf(ctx, tenantId, party.key);
+    if (again) return checkCurrency(again.qboCustomerId, party.name, again.currency, currency);
+    const found =
+      (party.email && (await one(company, { PrimaryEmailAddr: party.email }))) ||
+      (await one(company, { DisplayName: displayName(party.name) }));
+    const customer = found ?? (await create(company, facts, party, currency));
+    const customerCurrency = customer.CurrencyRef?.value ?? facts.homeCurrency;
+    await ctx.database.db
+      .insert(customerMappings)
+      .values({ tenantId, partyKey: party.key, qboCustomerId: customer.Id, currency: customerCurrency })
+      .onConflictDoNothing();
+    return checkCurrency(customer.Id, customer.DisplayName, customerCurrency, currency);
+  });
+}
+
+async function mappingOf(ctx: AppContext, tenantId: string, partyKey: string) {
+  const [row] = await ctx.database.db
     .select()
     .from(customerMappings)
-    .where(and(eq(customerMappings.tenantId, tenantId), eq(customerMappings.partyKey, party.key)));
-  if (mapped) return checkCurrency(mapped.qboCustomerId, party.name, mapped.currency, currency);
-
-  const found =
-    (party.email && (await one(company, { PrimaryEmailAddr: party.email }))) ||
-    (await one(company, { DisplayName: displayName(party.name) }));
-  const customer = found ?? (await create(company, facts, party, currency));
-  const customerCurrency = customer.CurrencyRef?.value ?? facts.homeCurrency;
-  await db
-    .insert(customerMappings)
-    .values({ tenantId, partyKey: party.key, qboCustomerId: customer.Id, currency: customerCurrency })
-    .onConflictDoNothing();
-  return checkCurrency(customer.Id, customer.DisplayName, customerCurrency, currency);
+    .where(and(eq(customerMappings.tenantId, tenantId), eq(customerMappings.partyKey, partyKey)));
+  return row;
 }
 
 function checkCurrency(id: string, name: string, customerCurrency: string, currency: string): string {

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
 import { type PaymentTerms, termName } from '../domain/terms.ts';
+import { withLock } from '../security/redis-lock.ts';
 import { qboConnections, type TenantSettings } from '../store/schema.ts';
 import type { Company } from './api.ts';
+import { duplicateNameId, QboError } from './errors.ts';
 
 const Ref = z.looseObject({ Id: z.string(), Name: z.string().optional(), Active: z.boolean().optional() });
 const CACHE_TTL_S = 24 * 60 * 60;
@@ -66,15 +68,24 @@ async function cached(
   resolve: () => Promise<string | null>,
 ) {
   const key = `qbo:refs:${realmId}`;
-  const hit = await ctx.redis.hget(key, field);
-  if (hit !== null) return hit === '' ? null : hit;
-  const value = await resolve();
-  await ctx.redis
-    .multi()
-    .hset(key, field, value ?? '')
-    .expire(key, CACHE_TTL_S)
-    .exec();
-  return value;
+  const read = async () => {
+    const hit = await ctx.redis.hget(key, field);
+    return hit === null ? undefined : hit === '' ? null : hit;
+  };
+  const hit = await read();
+  if (hit !== undefined) return hit;
+  // One process resolves (and perhaps creates) it; the others wait and then read the cache.
+  return withLock(ctx.redis, `lock:${key}:${field}`, async () => {
+    const again = await read();
+    if (again !== undefined) return again;
+    const value = await resolve();
+    await ctx.redis
+      .multi()
+      .hset(key, field, value ?? '')
+      .expire(key, CACHE_TTL_S)
+      .exec();
+    return value;
+  });
 }
 
 export const ITEM_NAME = 'Milestone billing';
@@ -93,13 +104,20 @@ export function serviceItem(ctx: AppContext, company: Company, settings: TenantS
         'quickbooks_setup',
         'the QuickBooks company has no income account for the milestone billing item',
       );
-    const created = await company.write<unknown>((sdk, cb) =>
-      sdk.createItem(
-        { Name: ITEM_NAME, Type: 'Service', IncomeAccountRef: { value: income.Id }, UnitPrice: 0 },
-        cb,
-      ),
-    );
-    return Ref.parse(created.data).Id;
+    try {
+      const created = await company.write<unknown>((sdk, cb) =>
+        sdk.createItem(
+          { Name: ITEM_NAME, Type: 'Service', IncomeAccountRef: { value: income.Id }, UnitPrice: 0 },
+          cb,
+        ),
+      );
+      return Ref.parse(created.data).Id;
+    } catch (error) {
+      // Created meanwhile (by a person, or an earlier attempt whose answer was lost): use it.
+      const existing = error instanceof QboError ? duplicateNameId(error) : undefined;
+      if (existing) return existing;
+      throw error;
+    }
   }) as Promise<string>;
 }
 

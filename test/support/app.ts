@@ -23,7 +23,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
   const database = await freshDatabase(opts);
   const redis = connectRedis(config.redisUrl, logger);
   const encryptionKey = randomBytes(32);
-  // Test files run in parallel on one Redis: each app gets its own queue namespace.
+  // Test files run in parallel on one Redis: each app has its own queue namespace (JOB_QUEUE_PREFIX).
   const queues = createQueues(config.redisUrl, logger, {
     ...config.jobs,
     prefix: `test-${randomBytes(4).toString('hex')}`,

@@ -1,0 +1,251 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOBS } from '../../src/jobs/index.ts';
+import { sweepPushes } from '../../src/jobs/sweep.ts';
+import { type Billing, startBilling } from '../support/billing.ts';
+import { eventually, freePort } from '../support/net.ts';
+
+type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
+const root = join(import.meta.dirname, '../..');
+
+/** Each accepted portion has exactly one invoice, and every invoice belongs to one portion. */
+function expectOneInvoicePerPush(b: Billing, tenant: Tenant, rows: Awaited<ReturnType<Tenant['pushesOf']>>) {
+  const invoices = b.qbo.invoices(tenant.realmId) as { Id: string; DocNumber: string }[];
+  const failed = rows
+    .filter((r) => r.push.status !== 'created')
+    .map((r) => `${r.push.status}: ${r.push.errorMessage}`);
+  expect(failed).toEqual([]);
+  expect(invoices.map((i) => i.DocNumber).sort()).toEqual(rows.map((r) => r.push.docNumber).sort());
+  expect(new Set(invoices.map((i) => i.DocNumber)).size).toBe(invoices.length);
+  for (const r of rows)
+    expect(invoices.find((i) => i.DocNumber === r.push.docNumber)?.Id).toBe(r.push.qboInvoiceId);
+}
+
+async function acceptAll(tenant: Tenant, dealIds: string[], prefix: string) {
+  for (const dealId of dealIds) {
+    const created = await tenant.post(`/deals/${dealId}/schedule/template`, {
+      template: 'consulting',
+      startDate: '2026-12-01',
+    });
+    expect(created.status).toBe(201);
+  }
+  const keys = ['assessment', 'analysis', 'recommendations', 'roadmap'];
+  const answers = await Promise.all(
+    dealIds.flatMap((dealId) =>
+      keys.map((key) => tenant.accept({ id: `${prefix}-${dealId}-${key}`, dealId, milestone: { key } })),
+    ),
+  );
+  expect(answers.map((a) => a.status).every((s) => s === 200)).toBe(true);
+  return answers.length;
+}
+
+describe('faults on the way to QuickBooks', () => {
+  let b: Billing;
+  beforeAll(async () => {
+    b = await startBilling();
+  });
+  afterAll(() => b?.close());
+
+  it('ends with one invoice per accepted portion when QuickBooks answers 429, 500 and times out for 30 % of calls', async () => {
+    const tenant = await b.connectedTenant();
+    const deals = b.hs
+      .listDeals(tenant.portal)
+      .slice(0, 4)
+      .map((d) => d.id);
+    b.qbo.setFaults({ errorRate: 0.3, timeoutAfterCreateRate: 0.3 });
+    const count = await acceptAll(tenant, deals, 'acc-chaos');
+    const rows = await tenant.settled(count, { timeoutMs: 60_000 }).finally(() => b.qbo.clearFaults());
+    expectOneInvoicePerPush(b, tenant, rows);
+    const stats = b.qbo.stats(tenant.realmId);
+    expect(stats.byStatus['429'] ?? 0).toBeGreaterThan(0);
+    expect((stats.byStatus['500'] ?? 0) + (stats.byStatus['503'] ?? 0)).toBeGreaterThan(0);
+    expect(stats.byStatus['0'] ?? 0).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('survives the access token expiring mid-run', async () => {
+    const tenant = await b.connectedTenant();
+    const deals = b.hs
+      .listDeals(tenant.portal)
+      .slice(0, 2)
+      .map((d) => d.id);
+    const refreshesBefore = b.qbo.tokenRequests.refresh_token ?? 0;
+    const count = await acceptAll(tenant, deals, 'acc-expiry');
+    await eventually(tenant.pushesOf, (rows) => rows.some((r) => r.push.status === 'created'));
+    b.qbo.expireAccessTokens(tenant.realmId);
+    const rows = await tenant.settled(count);
+    expectOneInvoicePerPush(b, tenant, rows);
+    expect(b.qbo.tokenRequests.refresh_token ?? 0).toBeGreaterThan(refreshesBefore);
+  }, 60_000);
+
+  it('resolves a DisplayName taken by a vendor (6240) without a duplicate customer', async () => {
+    const tenant = await b.connectedTenant();
+    const { companies } = b.hs.seed(tenant.portal, {
+      companies: [{ properties: { name: 'Acme Supplies', domain: 'acme-supplies.example' } }],
+    });
+    const { deals } = b.hs.seed(tenant.portal, {
+      deals: ['Racking', 'Forklifts'].map((what) => ({
+        properties: {
+          dealname: `Acme Supplies – ${what}`,
+          amount: '5000',
+          deal_currency_code: 'USD',
+          dealstage: 'contractsent',
+          pipeline: 'default',
+        },
+      })),
+    });
+    b.hs.seed(tenant.portal, {
+      associations: deals.map((id) => ({
+        fromType: 'deals',
+        fromId: id,
+        toType: 'companies',
+        toId: companies[0]!,
+        primary: true,
+      })),
+    });
+    const count = await acceptAll(tenant, deals, 'acc-vendor');
+    const rows = await tenant.settled(count);
+    expectOneInvoicePerPush(b, tenant, rows);
+    const named = b.qbo.customers(tenant.realmId).filter((c) => c.DisplayName.startsWith('Acme Supplies'));
+    expect(named.map((c) => c.DisplayName)).toEqual(['Acme Supplies (customer)']);
+    expect(new Set(rows.map((r) => r.push.qboCustomerId))).toEqual(new Set([named[0]!.Id]));
+  }, 60_000);
+});
+
+describe('a worker killed after QuickBooks created the invoice', () => {
+  let b: Billing;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    b = await startBilling({ server: true, worker: false });
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await b?.close();
+  });
+
+  function worker(): Promise<ChildProcess> {
+    const c = b.t.ctx.config;
+    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'test/support/worker-child.ts')], {
+      env: {
+        PATH: process.env.PATH!,
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: b.t.database.url!,
+        REDIS_URL: c.redisUrl,
+        ENCRYPTION_KEY: b.t.encryptionKey.toString('base64'),
+        JOB_QUEUE_PREFIX: c.jobs.prefix,
+        JOB_LOCK_MS: '3000',
+        JOB_BACKOFF_MS: '100',
+        QBO_REQUEST_TIMEOUT_MS: '30000',
+        HUBSPOT_CLIENT_ID: c.hubspot.clientId!,
+        HUBSPOT_CLIENT_SECRET: c.hubspot.clientSecret!,
+        HUBSPOT_API_BASE_URL: c.hubspot.apiBaseUrl,
+        QBO_CLIENT_ID: c.quickbooks.clientId!,
+        QBO_CLIENT_SECRET: c.quickbooks.clientSecret!,
+        QBO_API_BASE_URL: c.quickbooks.apiBaseUrl,
+        QBO_TOKEN_URL: c.quickbooks.tokenUrl,
+        QBO_REVOKE_URL: c.quickbooks.revokeUrl,
+      },
+    });
+    children.push(child);
+    return new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => String(d).includes('ready') && resolve(child));
+      child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    });
+  }
+
+  it('is restarted and adopts the invoice instead of creating a second one', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed("O'Brien & Sons");
+    expect(
+      (
+        await tenant.post(`/deals/${deal.id}/schedule/template`, {
+          template: 'software',
+          startDate: '2026-12-01',
+        })
+      ).status,
+    ).toBe(201);
+    // QuickBooks creates the invoice but its answer never arrives.
+    b.qbo.setFaults({ timeoutAfterCreateRate: 1 });
+    const first = await worker();
+    expect(
+      (await tenant.accept({ id: 'acc-kill', dealId: deal.id, milestone: { key: 'discovery' } })).status,
+    ).toBe(200);
+    await eventually(
+      async () => b.qbo.invoices(tenant.realmId).length,
+      (n) => n === 1,
+      20_000,
+    );
+    first.kill('SIGKILL');
+    b.qbo.clearFaults();
+    const [stuck] = await tenant.pushesOf();
+    expect(stuck!.push.status).toBe('sending');
+
+    await worker();
+    const rows = await tenant.settled(1, { timeoutMs: 30_000 });
+    expectOneInvoicePerPush(b, tenant, rows);
+    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('Redis restarted while pushes are queued', () => {
+  let b: Billing;
+  let redis: ChildProcess;
+  let port: number;
+
+  const startRedis = () =>
+    new Promise<ChildProcess>((resolve, reject) => {
+      const child = spawn('redis-server', [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ]);
+      child.stdout.on('data', (d) => String(d).includes('Ready to accept connections') && resolve(child));
+      child.on('error', reject);
+    });
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis();
+    b = await startBilling({ env: { REDIS_URL: `redis://127.0.0.1:${port}` }, worker: false });
+  });
+  afterAll(async () => {
+    await b?.close();
+    redis?.kill('SIGKILL');
+  });
+
+  it('loses no acceptance: the ledger is swept back into the queue', async () => {
+    const tenant = await b.connectedTenant();
+    const deals = b.hs
+      .listDeals(tenant.portal)
+      .slice(0, 2)
+      .map((d) => d.id);
+    const deal = b.hs.listDeals(tenant.portal)[2]!.id;
+    await tenant.post(`/deals/${deal}/schedule/template`, { template: 'software', startDate: '2026-12-01' });
+    const queued = await acceptAll(tenant, deals, 'acc-redis');
+    // Redis goes away with every queued job (no persistence), and comes back empty.
+    redis.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    // An acceptance while Redis is down is still recorded and answered.
+    const during = await tenant.accept({
+      id: 'acc-redis-down',
+      dealId: deal,
+      milestone: { key: 'discovery' },
+    });
+    expect(during.status).toBe(200);
+    redis = await startRedis();
+
+    b.t.ctx.queues.process(JOBS, b.t.ctx);
+    await eventually(
+      () => b.t.redis.ping().catch(() => 'down'),
+      (p) => p === 'PONG',
+    );
+    expect(await sweepPushes(b.t.ctx, 0)).toBe(queued + 1);
+    const rows = await tenant.settled(queued + 1);
+    expectOneInvoicePerPush(b, tenant, rows);
+  }, 60_000);
+});
