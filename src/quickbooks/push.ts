@@ -6,6 +6,7 @@ import { withhold } from '../domain/retainage.ts';
 import { dealOf } from '../hubspot/portal.ts';
 import { findMilestone, findScheduleById, type MilestoneRow } from '../schedules/repository.ts';
 import { applyTransition } from '../schedules/transition.ts';
+import { withLock } from '../security/redis-lock.ts';
 import { acceptances, invoicePushes, tenants } from '../store/schema.ts';
 import { type Company, openCompany } from './api.ts';
 import { type BillingParty, resolveCustomer } from './customers.ts';
@@ -28,7 +29,16 @@ export type PushOutcome = 'created' | 'adopted' | 'failed' | 'skipped';
  * on the next attempt, by a DocNumber lookup before anything is created again. Transient failures
  * throw (the job retries with backoff); QuickBooks' refusals mark the milestone invoice_failed.
  */
-export async function pushInvoice(ctx: AppContext, pushId: string): Promise<PushOutcome> {
+export function pushInvoice(ctx: AppContext, pushId: string): Promise<PushOutcome> {
+  // One attempt at a time per push, whichever process or job runs it; a dead holder frees it in 10 s.
+  return withLock(ctx.redis, `lock:push:${pushId}`, () => attempt(ctx, pushId), {
+    ttlMs: 10_000,
+    waitMs: 120_000,
+    renew: true,
+  });
+}
+
+async function attempt(ctx: AppContext, pushId: string): Promise<PushOutcome> {
   const { db } = ctx.database;
   const [push] = await db.select().from(invoicePushes).where(eq(invoicePushes.id, pushId));
   if (!push || push.status === 'failed') return 'skipped';

@@ -128,7 +128,7 @@ describe('a worker killed after QuickBooks created the invoice', () => {
     const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'test/support/worker-child.ts')], {
       env: {
         PATH: process.env.PATH!,
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: process.env.WORKER_LOG ?? 'silent',
         DATABASE_URL: b.t.database.url!,
         REDIS_URL: c.redisUrl,
         ENCRYPTION_KEY: b.t.encryptionKey.toString('base64'),
@@ -147,6 +147,7 @@ describe('a worker killed after QuickBooks created the invoice', () => {
       },
     });
     children.push(child);
+    if (process.env.WORKER_LOG) child.stderr.pipe(process.stderr), child.stdout.pipe(process.stderr);
     return new Promise((resolve, reject) => {
       child.stdout.on('data', (d) => String(d).includes('ready') && resolve(child));
       child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
@@ -164,26 +165,29 @@ describe('a worker killed after QuickBooks created the invoice', () => {
         })
       ).status,
     ).toBe(201);
-    // QuickBooks creates the invoice but its answer never arrives.
-    b.qbo.setFaults({ timeoutAfterCreateRate: 1 });
     const first = await worker();
-    expect(
-      (await tenant.accept({ id: 'acc-kill', dealId: deal.id, milestone: { key: 'discovery' } })).status,
-    ).toBe(200);
+    // A first invoice brings the customer and the item into being.
+    const warm = await tenant.accept({ id: 'acc-warm', dealId: deal.id, milestone: { key: 'discovery' } });
+    expect(warm.status).toBe(200);
+    expectOneInvoicePerPush(b, tenant, await tenant.settled(1));
+    // Then QuickBooks creates the next invoice but its answer never arrives.
+    b.qbo.setFaults({ timeoutAfterCreateRate: 1 });
+    const kill = await tenant.accept({ id: 'acc-kill', dealId: deal.id, milestone: { key: 'design' } });
+    expect(kill.status).toBe(200);
     await eventually(
       async () => b.qbo.invoices(tenant.realmId).length,
-      (n) => n === 1,
+      (n) => n === 2,
       20_000,
     );
     first.kill('SIGKILL');
     b.qbo.clearFaults();
-    const [stuck] = await tenant.pushesOf();
+    const stuck = (await tenant.pushesOf()).find((r) => r.milestone.key === 'design');
     expect(stuck!.push.status).toBe('sending');
 
     await worker();
-    const rows = await tenant.settled(1, { timeoutMs: 30_000 });
+    const rows = await tenant.settled(2, { timeoutMs: 30_000 });
     expectOneInvoicePerPush(b, tenant, rows);
-    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(1);
+    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(2);
   }, 60_000);
 });
 
@@ -244,7 +248,12 @@ describe('Redis restarted while pushes are queued', () => {
       () => b.t.redis.ping().catch(() => 'down'),
       (p) => p === 'PONG',
     );
-    expect(await sweepPushes(b.t.ctx, 0)).toBe(queued + 1);
+    // The worker's sweeper runs every 30 s; here it runs until bull's connections are back.
+    const swept = await eventually(
+      () => sweepPushes(b.t.ctx, 0).catch(() => -1),
+      (n) => n >= 0,
+    );
+    expect(swept).toBe(queued + 1);
     const rows = await tenant.settled(queued + 1);
     expectOneInvoicePerPush(b, tenant, rows);
   }, 60_000);

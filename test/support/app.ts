@@ -17,6 +17,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
     NODE_ENV: 'test',
     REDIS_URL: process.env.REDIS_URL,
     LOG_LEVEL: 'silent',
+    JOB_QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
     ...env,
   });
   const logger = createLogger('silent');
@@ -24,10 +25,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
   const redis = connectRedis(config.redisUrl, logger);
   const encryptionKey = randomBytes(32);
   // Test files run in parallel on one Redis: each app has its own queue namespace (JOB_QUEUE_PREFIX).
-  const queues = createQueues(config.redisUrl, logger, {
-    ...config.jobs,
-    prefix: `test-${randomBytes(4).toString('hex')}`,
-  });
+  const queues = createQueues(config.redisUrl, logger, config.jobs);
   const ctx: AppContext = {
     config,
     database,

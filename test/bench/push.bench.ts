@@ -1,0 +1,387 @@
+/**
+ * `npm run bench`: how fast an accepted milestone becomes a QuickBooks invoice, and how close a
+ * backlog comes to Intuit's 500 requests a minute per company. Prints figures; asserts nothing.
+ *
+ * The real app in this process (web routes on a real socket, worker jobs, Postgres, Redis) and
+ * both sandboxes over real HTTP, as test/support/billing.ts wires them, with production timings
+ * (job backoff, 429 pause, request timeout, job lock). The QuickBooks sandbox answers every API
+ * call after 50 ms.
+ *
+ * Env: DATABASE_URL (else postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL,
+ * BENCH_LATENCY (200 acceptances back to back), BENCH_PACED (100 more, one per BENCH_PACE_MS = 600 ms),
+ * BENCH_WARMUP (5), BENCH_BACKLOG (1000),
+ * BENCH_QBO_LATENCY_MS (50), BENCH_DRAIN_TIMEOUT_S (900).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { signAcceptance } from '../../src/acceptance/signature.ts';
+import { acceptanceSecret } from '../../src/tenants/repository.ts';
+import type { RequestRecord } from '../sandboxes/quickbooks/index.ts';
+import { type Billing, startBilling } from '../support/billing.ts';
+
+const env = process.env;
+const count = (name: string, fallback: number) => Math.max(0, Number(env[name] ?? fallback) | 0);
+const LATENCY_N = count('BENCH_LATENCY', 200);
+const WARMUP_N = Math.max(1, count('BENCH_WARMUP', 5));
+const BACKLOG_N = count('BENCH_BACKLOG', 1000);
+const PACED_N = count('BENCH_PACED', 100);
+const PACE_MS = count('BENCH_PACE_MS', 600);
+const QBO_LATENCY_MS = count('BENCH_QBO_LATENCY_MS', 50);
+const DRAIN_TIMEOUT_MS = count('BENCH_DRAIN_TIMEOUT_S', 900) * 1000;
+const INTUIT_PER_MINUTE = 500;
+const MILESTONES_PER_DEAL = 100;
+
+const log = (line = '') => console.log(line);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
+
+// The production timings startBilling shortens for the test suite.
+const PRODUCTION = {
+  QBO_REQUEST_TIMEOUT_MS: '30000',
+  QBO_THROTTLE_PAUSE_MS: '60000',
+  JOB_BACKOFF_MS: '1000',
+  JOB_LOCK_MS: '30000',
+};
+
+const b = await startBilling({ server: true, env: PRODUCTION });
+b.qbo.setFaults({ latencyMs: QBO_LATENCY_MS });
+const server: Server = await new Promise((resolve) => {
+  const s = b.t.app.listen(0, '127.0.0.1', () => resolve(s));
+});
+const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+/** Every QuickBooks API call as the sandbox logs it (when its response was sent), with a precise clock. */
+const qboCalls: Array<RequestRecord & { t: number }> = [];
+const watchers = new Set<(r: RequestRecord & { t: number }) => void>();
+const requests = b.qbo.requests;
+const push = requests.push.bind(requests);
+requests.push = (...records: RequestRecord[]) => {
+  for (const r of records) {
+    const timed = { ...r, t: performance.now() };
+    qboCalls.push(timed);
+    for (const w of watchers) w(timed);
+  }
+  return push(...records);
+};
+const isInvoiceCreate = (r: RequestRecord) => r.endpoint === 'POST /invoice' && r.status === 200;
+
+/** Deals with 100 fixed-amount milestones each, billed to one seeded HubSpot company (a known customer). */
+async function milestonesFor(tenant: Tenant, n: number): Promise<Array<{ dealId: string; id: string }>> {
+  const acme = tenant.dealNamed('Acme Widgets – Factory Expansion');
+  const out: Array<{ dealId: string; id: string }> = [];
+  for (let d = 0; out.length < n; d++) {
+    const size = Math.min(MILESTONES_PER_DEAL, n - out.length);
+    const { dealId } = await b.hs.createDeal(
+      tenant.portal,
+      {
+        dealname: `Bench deal ${d + 1}`,
+        amount: String(size * 1000),
+        deal_currency_code: 'USD',
+        dealstage: 'closedwon',
+        pipeline: 'default',
+      },
+      { companyId: acme.primaryCompanyId ?? acme.companyIds[0]!, contactIds: acme.contactIds },
+    );
+    const res = await tenant.put(`/deals/${dealId}/schedule`, {
+      contractValue: { amount: `${size * 1000}.00`, currency: 'USD' },
+      paymentTerms: 'net_30',
+      milestones: Array.from({ length: size }, (_, i) => ({
+        name: `Milestone ${i + 1}`,
+        deliverable: `Deliverable ${i + 1}`,
+        acceptanceCriteria: 'Signed off by the client',
+        amount: '1000.00',
+        plannedDate: '2027-01-15',
+      })),
+    });
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`schedule for ${dealId}: ${res.status} ${JSON.stringify(res.body)}`);
+    for (const m of res.body.milestones as Array<{ id: string }>) out.push({ dealId, id: m.id });
+  }
+  return out;
+}
+
+let acceptances = 0;
+/** The signed acceptance webhook over a real socket, as a client's e-signature tool sends it. */
+async function accept(tenant: Tenant, secret: string, m: { dealId: string; id: string }) {
+  const raw = JSON.stringify({
+    id: `acc_bench_${++acceptances}_${m.id}`,
+    portalId: tenant.portalId,
+    dealId: m.dealId,
+    milestone: { id: m.id },
+    acceptedAt: new Date().toISOString(),
+    acceptedBy: { name: 'Dana Client', email: 'dana@client.example' },
+  });
+  const res = await fetch(`${appUrl}/webhooks/acceptance`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-acceptance-signature': signAcceptance(secret, raw) },
+    body: raw,
+  });
+  const body = (await res.json()) as { outcome?: string; pushId?: string };
+  if (res.status !== 200 || body.outcome !== 'accepted')
+    throw new Error(`acceptance refused: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Accepts one milestone and answers the milliseconds until its invoice exists in QuickBooks. */
+async function timedAcceptance(tenant: Tenant, secret: string, m: { dealId: string; id: string }) {
+  let resolveCreated!: (t: number) => void;
+  const created = new Promise<number>((r) => {
+    resolveCreated = r;
+  });
+  const watcher = (r: RequestRecord & { t: number }) => {
+    if (r.realmId === tenant.realmId && isInvoiceCreate(r)) resolveCreated(r.t);
+  };
+  watchers.add(watcher);
+  const start = performance.now();
+  try {
+    await accept(tenant, secret, m);
+    const at = await Promise.race([
+      created,
+      sleep(60_000).then(() => {
+        throw new Error('no invoice within 60 s');
+      }),
+    ]);
+    return at - start;
+  } finally {
+    watchers.delete(watcher);
+  }
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+
+interface Row {
+  what: string;
+  value: number;
+  unit: string;
+  target: number;
+  /** 'max': the value should stay at or under the target; 'min': at or over it. */
+  kind: 'max' | 'min';
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+
+// ── latency ──────────────────────────────────────────────────────────────────────────────────
+const hubspotCalls = (tenant: Tenant) => b.hs.requests.filter((r) => r.portalId === tenant.portal);
+
+/** "GET /crm/v3/objects/deals/:id" → count, per invoice. */
+function hubspotBreakdown(calls: ReturnType<typeof hubspotCalls>, invoices: number): string {
+  const by = new Map<string, number>();
+  for (const r of calls) {
+    const key = `${r.method} ${r.path.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
+    by.set(key, (by.get(key) ?? 0) + 1);
+  }
+  return [...by]
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, n]) => `${(n / invoices).toFixed(1)} × ${k}`)
+    .join(', ');
+}
+
+function latencyRows(label: string, samples: number[]) {
+  const sorted = [...samples].sort((x, y) => x - y);
+  if (!sorted.length) return;
+  rows.push(
+    { what: `latency p50, ${label}`, value: percentile(sorted, 50), unit: 'ms', target: 300, kind: 'max' },
+    { what: `latency p99, ${label}`, value: percentile(sorted, 99), unit: 'ms', target: 1000, kind: 'max' },
+    { what: `latency max, ${label}`, value: sorted.at(-1)!, unit: 'ms', target: 1000, kind: 'max' },
+  );
+  const mean = sorted.reduce((s, x) => s + x, 0) / sorted.length;
+  notes.push(
+    `latency ${label}: n=${sorted.length}, min ${sorted[0]!.toFixed(0)} ms, mean ${mean.toFixed(0)} ms, p90 ${percentile(sorted, 90).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms`,
+  );
+}
+
+/** HubSpot's window is 10 s (the app paces at 105 per 10.5 s): waiting it out starts a phase afresh. */
+const hubspotWindowClears = () => sleep(11_000);
+
+async function latency() {
+  const tenant = await b.connectedTenant();
+  const secret = acceptanceSecret(b.t.encryptionKey, tenant.tenant);
+  const all = await milestonesFor(tenant, WARMUP_N + LATENCY_N + PACED_N);
+  log(`latency: ${WARMUP_N} warm-up acceptances`);
+  for (const m of all.slice(0, WARMUP_N)) await timedAcceptance(tenant, secret, m);
+  await tenant.settled(WARMUP_N, { writtenBack: true, timeoutMs: 60_000 });
+  await hubspotWindowClears();
+
+  log(`latency: ${LATENCY_N} acceptances one after another, each sent when the previous invoice exists`);
+  const qboBefore = b.qbo.stats(tenant.realmId).total;
+  const hsBefore = hubspotCalls(tenant).length;
+  const backToBack: number[] = [];
+  for (const m of all.slice(WARMUP_N, WARMUP_N + LATENCY_N))
+    backToBack.push(await timedAcceptance(tenant, secret, m));
+  const settled = await tenant.settled(WARMUP_N + LATENCY_N, { writtenBack: true, timeoutMs: 300_000 });
+  const invoices = b.qbo.invoices(tenant.realmId).length - WARMUP_N;
+  const qboCallsPerInvoice = (b.qbo.stats(tenant.realmId).total - qboBefore) / invoices;
+  const hsCalls = hubspotCalls(tenant).slice(hsBefore);
+  latencyRows('back-to-back', backToBack);
+  if (invoices > 0)
+    rows.push({
+      what: 'QBO calls per invoice, known customer',
+      value: qboCallsPerInvoice,
+      unit: 'calls',
+      target: 2,
+      kind: 'max',
+    });
+  notes.push(
+    `latency back-to-back: ${invoices} invoices, ${settled.filter((r) => r.push.status === 'failed').length} failed; QuickBooks calls by endpoint: ${JSON.stringify(b.qbo.stats(tenant.realmId).byEndpoint)} (incl. warm-up)`,
+    `latency back-to-back: HubSpot calls per invoice ${(hsCalls.length / Math.max(1, invoices)).toFixed(1)} (${hubspotBreakdown(hsCalls, Math.max(1, invoices))}); the app paces a portal at 105 per 10.5 s`,
+  );
+
+  if (PACED_N > 0) {
+    await hubspotWindowClears();
+    log(
+      `latency: ${PACED_N} acceptances paced at one per ${PACE_MS} ms (within HubSpot's per-portal budget)`,
+    );
+    const paced: number[] = [];
+    for (const m of all.slice(WARMUP_N + LATENCY_N)) {
+      const t0 = performance.now();
+      paced.push(await timedAcceptance(tenant, secret, m));
+      await sleep(Math.max(0, PACE_MS - (performance.now() - t0)));
+    }
+    await tenant.settled(WARMUP_N + LATENCY_N + PACED_N, { writtenBack: true, timeoutMs: 120_000 });
+    latencyRows(`one per ${PACE_MS} ms`, paced);
+  }
+}
+
+// ── backlog ──────────────────────────────────────────────────────────────────────────────────
+async function backlog() {
+  const tenant = await b.connectedTenant();
+  const secret = acceptanceSecret(b.t.encryptionKey, tenant.tenant);
+  const all = await milestonesFor(tenant, BACKLOG_N);
+  const hsBefore = hubspotCalls(tenant).length;
+  log(`backlog: recording ${BACKLOG_N} acceptances for one company as fast as possible`);
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < all.length) await accept(tenant, secret, all[next++]!);
+    }),
+  );
+  const recorded = performance.now() - start;
+  log(`backlog: ${BACKLOG_N} recorded in ${(recorded / 1000).toFixed(1)} s; draining…`);
+
+  let rowsNow: Awaited<ReturnType<Tenant['pushesOf']>> = [];
+  let lastPrint = performance.now();
+  for (;;) {
+    rowsNow = await tenant.pushesOf();
+    const done = rowsNow.filter((r) => r.push.status === 'created' || r.push.status === 'failed').length;
+    if (done === BACKLOG_N) break;
+    if (performance.now() - start > DRAIN_TIMEOUT_MS) {
+      notes.push(
+        `backlog: stopped waiting after ${DRAIN_TIMEOUT_MS / 1000} s with ${done}/${BACKLOG_N} settled`,
+      );
+      break;
+    }
+    if (performance.now() - lastPrint > 15_000) {
+      lastPrint = performance.now();
+      const perMin = b.qbo.stats(tenant.realmId).lastMinute;
+      log(
+        `  ${((performance.now() - start) / 1000).toFixed(0)} s: ${done}/${BACKLOG_N} invoiced, ${perMin} QBO requests in the last minute`,
+      );
+    }
+    await sleep(250);
+  }
+  const drained = performance.now() - start;
+
+  const calls = qboCalls.filter((r) => r.realmId === tenant.realmId && r.t >= start).map((r) => r.t);
+  calls.sort((x, y) => x - y);
+  // The busiest full minute: the most requests in any 60 s window lying within the drain.
+  let busiest = 0;
+  const last = calls.at(-1) ?? start;
+  for (let i = 0, j = 0; i < calls.length; i++) {
+    if (calls[i]! + 60_000 > last && i > 0) break;
+    while (j < calls.length && calls[j]! < calls[i]! + 60_000) j++;
+    busiest = Math.max(busiest, j - i);
+  }
+  const fullMinute = last - (calls[0] ?? start) >= 60_000;
+  const span = Math.max(1, last - (calls[0] ?? start));
+  const average = (calls.length / span) * 60_000;
+  const stats = b.qbo.stats(tenant.realmId);
+  const invoices = b.qbo.invoices(tenant.realmId);
+  const docNumbers = new Set(invoices.map((i) => i.DocNumber));
+  const failed = rowsNow.filter((r) => r.push.status === 'failed').length;
+  const hsCalls = hubspotCalls(tenant).length - hsBefore;
+
+  rows.push(
+    ...(fullMinute
+      ? [
+          {
+            what: 'backlog: busiest full minute / 500',
+            value: busiest / INTUIT_PER_MINUTE,
+            unit: '',
+            target: 0.9,
+            kind: 'min' as const,
+          },
+        ]
+      : []),
+    {
+      what: 'backlog: average rate / 500',
+      value: average / INTUIT_PER_MINUTE,
+      unit: '',
+      target: 0.9,
+      kind: 'min',
+    },
+    { what: 'backlog: 429s from QuickBooks', value: stats.throttled429, unit: '', target: 0, kind: 'max' },
+    { what: 'backlog: pushes failed', value: failed, unit: '', target: 0, kind: 'max' },
+    {
+      what: 'backlog: invoices / acceptances',
+      value: invoices.length / BACKLOG_N,
+      unit: '',
+      target: 1,
+      kind: 'max',
+    },
+  );
+  notes.push(
+    `backlog: ${BACKLOG_N} acceptances recorded in ${(recorded / 1000).toFixed(1)} s (${((BACKLOG_N / recorded) * 1000).toFixed(0)}/s), drained in ${(drained / 1000).toFixed(1)} s`,
+    `backlog: ${calls.length} QuickBooks requests; busiest 60 s ${fullMinute ? busiest : `n/a (drain under a minute; ${calls.length} in ${(span / 1000).toFixed(1)} s)`}, average ${average.toFixed(0)}/min, sandbox's own max per rolling minute ${stats.maxPerMinute}, max concurrent ${stats.maxConcurrent}`,
+    `backlog: ${invoices.length} invoices, ${docNumbers.size} distinct DocNumbers, ${rowsNow.length} ledger rows, ${failed} failed; ${(hsCalls / Math.max(1, invoices.length)).toFixed(1)} HubSpot calls per invoice`,
+  );
+}
+
+function table() {
+  const fmt = (r: Row) =>
+    r.unit === 'ms'
+      ? `${r.value.toFixed(0)} ms`
+      : Number.isInteger(r.value)
+        ? String(r.value)
+        : r.value.toFixed(2);
+  const target = (r: Row) =>
+    `${r.kind === 'max' ? '≤' : '≥'} ${r.unit === 'ms' ? `${r.target} ms` : r.target}`;
+  const ratio = (r: Row) => {
+    if (r.target === 0) return r.value === 0 ? 'ok' : 'MISSED';
+    const x = r.value / r.target;
+    const ok = r.kind === 'max' ? r.value <= r.target : r.value >= r.target;
+    return `${x.toFixed(2)} ${ok ? 'ok' : 'MISSED'}`;
+  };
+  const cols = [
+    ['measure', ...rows.map((r) => r.what)],
+    ['value', ...rows.map(fmt)],
+    ['target', ...rows.map(target)],
+    ['value/target', ...rows.map(ratio)],
+  ];
+  const widths = cols.map((c) => Math.max(...c.map((s) => s.length)));
+  const line = (i: number) =>
+    cols.map((c, k) => (k === 0 ? c[i]!.padEnd(widths[k]!) : c[i]!.padStart(widths[k]!))).join('  ');
+  log();
+  log(line(0));
+  log(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (let i = 1; i <= rows.length; i++) log(line(i));
+  log();
+  for (const n of notes) log(`  ${n}`);
+}
+
+try {
+  log(
+    `push benchmark: ${b.t.database.kind}${b.t.database.url ? ` (${new URL(b.t.database.url).host})` : ''}, Redis ${b.t.ctx.config.redisUrl}, QuickBooks sandbox latency ${QBO_LATENCY_MS} ms`,
+  );
+  if (LATENCY_N > 0) await latency();
+  if (BACKLOG_N > 0) await backlog();
+  table();
+} finally {
+  server.close();
+  server.closeAllConnections();
+  await b.close();
+}
+process.exit(0);

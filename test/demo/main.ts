@@ -1,0 +1,339 @@
+/**
+ * `npm run demo`: the whole product on one machine with no configuration.
+ *
+ * Starts the HubSpot sandbox (portal 24681357, seeded) and the QuickBooks sandbox (a US company,
+ * home USD, multicurrency on), makes sure Redis answers (starting `redis-server` when nothing
+ * listens), runs the app — web and worker in this one process — on embedded PGlite in DATA_DIR,
+ * installs it into HubSpot and connects QuickBooks through the real OAuth redirect flows, applies
+ * the software template to the EUR deal "O'Brien & Sons – Office Fit-out", and prints a curl
+ * line that accepts the first milestone through the signed acceptance webhook.
+ *
+ * Env (all optional): PORT (3000), HUBSPOT_SANDBOX_PORT (4010), QBO_SANDBOX_PORT (4020),
+ * REDIS_URL (redis://127.0.0.1:6379), DATA_DIR (./.data/demo), QBO_SANDBOX_REALM_ID,
+ * JOB_QUEUE_PREFIX (demo), LOG_LEVEL (warn), PUBLIC_URL, ENCRYPTION_KEY.
+ * DATABASE_URL is ignored: the demo's data always lives in DATA_DIR.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
+import { and, eq, inArray } from 'drizzle-orm';
+import { formatAmount } from '../../src/domain/money.ts';
+import { createApp } from '../../src/http/app.ts';
+import { JOBS } from '../../src/jobs/index.ts';
+import { sweepInbox, sweepPushes } from '../../src/jobs/sweep.ts';
+import { type Runtime, startRuntime } from '../../src/runtime.ts';
+import { customerMappings, invoicePushes, milestones } from '../../src/store/schema.ts';
+import { acceptanceSecret, createApiKey, findTenantByPortal } from '../../src/tenants/repository.ts';
+import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
+import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
+import { connectQuickBooks, installHubSpot } from './oauth.ts';
+import { ensureRedis } from './redis.ts';
+
+const PORTAL_ID = 24681357;
+const DEAL_PREFIX = "O'Brien & Sons";
+
+const env = process.env;
+const settings = {
+  port: Number(env.PORT || 3000),
+  hubspotPort: Number(env.HUBSPOT_SANDBOX_PORT || 4010),
+  qboPort: Number(env.QBO_SANDBOX_PORT || 4020),
+  redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+  dataDir: env.DATA_DIR || './.data/demo',
+  realmId: env.QBO_SANDBOX_REALM_ID || '9341453050071616',
+  queuePrefix: env.JOB_QUEUE_PREFIX || 'demo',
+  logLevel: env.LOG_LEVEL || 'warn',
+};
+
+const say = (line = '') => console.log(line);
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const green = (s: string) => (process.stdout.isTTY ? `\x1b[32m${s}\x1b[0m` : s);
+const red = (s: string) => (process.stdout.isTTY ? `\x1b[31m${s}\x1b[0m` : s);
+
+let hs: HubSpotSandbox | undefined;
+let qbo: QuickBooksSandbox | undefined;
+let redisChild: ChildProcess | undefined;
+let runtime: Runtime | undefined;
+let server: Server | undefined;
+const timers: NodeJS.Timeout[] = [];
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    setTimeout(() => process.exit(code || 1), 15_000).unref();
+    for (const t of timers) clearInterval(t);
+    if (server) {
+      const closed = new Promise((r) => server!.close(r));
+      server.closeAllConnections();
+      await closed;
+    }
+    // Bull's close waits for the jobs in flight, so an invoice being pushed finishes first.
+    await runtime?.close().catch(() => {});
+    await Promise.allSettled([hs?.close(), qbo?.close()]);
+    if (redisChild && redisChild.exitCode === null) {
+      const exited = new Promise((r) => redisChild!.once('exit', r));
+      redisChild.kill('SIGTERM');
+      await exited;
+    }
+  }
+  process.exit(code);
+}
+
+/** Sandboxes and the app listen on fixed ports; a taken one gets a message naming its variable. */
+async function listening<T>(what: string, variable: string, port: number, start: () => Promise<T>) {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`${what}: port ${port} is in use; set ${variable} to another port`);
+    throw error;
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(port);
+    s.once('listening', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+async function main() {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`\n${signal}: stopping the app, the sandboxes${redisChild ? ' and redis-server' : ''}…`);
+      void stop(0);
+    });
+  }
+  process.once('exit', () => {
+    if (redisChild && redisChild.exitCode === null) redisChild.kill('SIGKILL');
+  });
+
+  say(bold('Milestone billing demo: starting…'));
+  hs = await listening('HubSpot sandbox', 'HUBSPOT_SANDBOX_PORT', settings.hubspotPort, () =>
+    startHubSpotSandbox({ port: settings.hubspotPort }),
+  );
+  // The first portal added is the one the sandbox's authorize page installs into.
+  hs.addPortal(PORTAL_ID, { hubDomain: 'obrien-demo.hubspot-sandbox.test' });
+  hs.seedRealistic(PORTAL_ID);
+  const deal = hs.listDeals(PORTAL_ID).find((d) => d.properties.dealname?.startsWith(DEAL_PREFIX));
+  if (!deal) throw new Error(`the HubSpot sandbox has no deal named ${DEAL_PREFIX}…`);
+
+  qbo = await listening('QuickBooks sandbox', 'QBO_SANDBOX_PORT', settings.qboPort, () =>
+    startQuickBooksSandbox({ port: settings.qboPort }),
+  );
+  qbo.addRealm(settings.realmId, {
+    companyName: 'Sandbox Company US',
+    country: 'US',
+    homeCurrency: 'USD',
+    multiCurrency: true,
+  });
+
+  redisChild = (await ensureRedis(settings.redisUrl, say)).child;
+
+  const appEnv: NodeJS.ProcessEnv = {
+    ...env,
+    NODE_ENV: 'development',
+    PORT: String(settings.port),
+    DATA_DIR: settings.dataDir,
+    REDIS_URL: settings.redisUrl,
+    JOB_QUEUE_PREFIX: settings.queuePrefix,
+    LOG_LEVEL: settings.logLevel,
+    HUBSPOT_CLIENT_ID: hs.clientId,
+    HUBSPOT_CLIENT_SECRET: hs.clientSecret,
+    HUBSPOT_APP_ID: String(hs.appId),
+    HUBSPOT_API_BASE_URL: hs.url,
+    HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
+    QBO_CLIENT_ID: qbo.clientId,
+    QBO_CLIENT_SECRET: qbo.clientSecret,
+    QBO_ENVIRONMENT: 'sandbox',
+    QBO_API_BASE_URL: qbo.apiBaseUrl,
+    QBO_AUTH_URL: qbo.authorizeUrl,
+    QBO_TOKEN_URL: qbo.tokenUrl,
+    QBO_REVOKE_URL: qbo.revokeUrl,
+  };
+  delete appEnv.DATABASE_URL;
+  const rt = await startRuntime(appEnv);
+  runtime = rt;
+  const { db } = rt.database;
+  const appUrl = rt.config.publicUrl;
+  server = await listening('The app', 'PORT', settings.port, () => listen(createApp(rt), settings.port));
+  rt.queues.process(JOBS, rt);
+  timers.push(
+    setInterval(() => {
+      Promise.all([sweepInbox(rt), sweepPushes(rt)]).catch((error: Error) =>
+        rt.logger.warn({ err: error.message }, 'sweep failed'),
+      );
+    }, 30_000),
+  );
+
+  // The admin's clicks: install into HubSpot, then connect QuickBooks with the session it started.
+  const cookie = await installHubSpot(appUrl);
+  const realmId = await connectQuickBooks(appUrl, cookie);
+  const tenant = await findTenantByPortal(db, String(PORTAL_ID));
+  if (!tenant) throw new Error('the HubSpot install created no tenant');
+
+  // The sandboxes keep their data in memory, so this run's QuickBooks company is new even when
+  // DATA_DIR remembers an earlier run: what the app learned about the old one must go.
+  await db.delete(customerMappings).where(eq(customerMappings.tenantId, tenant.id));
+  await rt.redis.del(`qbo:refs:${realmId}`, `qbo:pause:${realmId}`);
+
+  const { key } = await createApiKey(db, tenant.id, 'demo');
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${appUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const applied = await api('POST', `/deals/${deal.id}/schedule/template`, { template: 'software' });
+  const schedule = applied.status === 201 ? applied : await api('GET', `/deals/${deal.id}/schedule`);
+  if (schedule.status !== 200 && schedule.status !== 201)
+    throw new Error(`applying the software template failed: ${JSON.stringify(applied.body)}`);
+  const view = schedule.body as unknown as ScheduleView;
+  const next =
+    view.milestones.find((m) => m.key === 'discovery' && m.status === 'planned') ??
+    view.milestones.find((m) => m.status === 'planned');
+
+  const secret = acceptanceSecret(rt.encryptionKey, tenant);
+  const money = (m: { amount: string; currency: string }) => `${m.currency} ${grouped(m.amount)}`;
+  const pad = (s: string) => s.padEnd(22);
+  say();
+  say(`${bold('Milestone billing demo is running')}   (Ctrl-C stops everything)`);
+  say();
+  say(`  ${pad('App')}${appUrl}   (web + worker, PGlite in ${rt.config.dataDir})`);
+  say(`  ${pad('QuickBooks invoices')}${qbo.url}/   (sandbox company ${realmId}; the page refreshes itself)`);
+  say(`  ${pad('HubSpot sandbox')}${hs.url}   (portal ${PORTAL_ID}, API only)`);
+  say(`  ${pad('API key')}${key}`);
+  say(
+    `  ${pad('Deal')}${view.dealName ?? deal.properties.dealname} (${deal.id}): software template, contract ${money(view.contractValue)} from HubSpot`,
+  );
+  for (const m of view.milestones)
+    say(`  ${pad('')}${m.position + 1}. ${m.name.padEnd(10)} ${money(m.amount).padStart(14)}   ${m.status}`);
+  say(
+    applied.status === 201
+      ? ''
+      : `\n  (the schedule was already there from an earlier run in ${rt.config.dataDir}; delete that folder to start afresh)`,
+  );
+
+  if (next) {
+    const body = JSON.stringify({
+      id: `acc_demo_${Date.now().toString(36)}`,
+      portalId: String(PORTAL_ID),
+      dealId: deal.id,
+      milestone: { key: next.key },
+      acceptedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      acceptedBy: { name: 'Dana Client', email: 'dana@client.example' },
+      evidence: [{ name: 'Sign-off.pdf', url: 'https://files.client.example/sign-off.pdf' }],
+      note: 'Approved in the review call',
+    });
+    say(
+      bold(
+        `Accept the ${next.name} milestone (${money(next.amount)}) through the signed acceptance webhook:`,
+      ),
+    );
+    say();
+    say(acceptCurl(`${appUrl}/webhooks/acceptance`, body, secret));
+    say();
+    say(`The invoice appears on ${qbo.url}/ within a second or two; this window reports it too.`);
+  } else {
+    say(`Every milestone of this deal is already accepted; delete ${rt.config.dataDir} to start afresh.`);
+  }
+  say();
+  say(`Look around:  curl -s -H 'Authorization: Bearer ${key}' ${appUrl}/api/v1/deals/${deal.id}/schedule`);
+  const token = hs.issueTokens(PORTAL_ID).accessToken;
+  say(
+    `              curl -s -H 'Authorization: Bearer ${token}' '${hs.url}/crm/v3/objects/deals/${deal.id}?properties=dealname,mb_invoiced_to_date,mb_outstanding'`,
+  );
+  say();
+
+  timers.push(watchPushes(rt, tenant.id, await pushStates(rt, tenant.id)));
+}
+
+interface ScheduleView {
+  dealName: string | null;
+  contractValue: { amount: string; currency: string };
+  milestones: Array<{
+    key: string;
+    name: string;
+    position: number;
+    status: string;
+    amount: { amount: string; currency: string };
+  }>;
+}
+
+/**
+ * A shell line that signs the body with the tenant's secret at the moment it runs, so it stays
+ * valid however long after the demo printed it (signatures are accepted for 5 minutes).
+ */
+function acceptCurl(url: string, body: string, secret: string): string {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    `B=${quote(body)}`,
+    'T=$(($(date +%s)*1000))',
+    `S=$(printf '%s' "$T.$B" | openssl dgst -sha256 -hmac ${quote(secret)} | awk '{print $NF}')`,
+    `curl -sS -X POST ${quote(url)} -H 'Content-Type: application/json' -H "X-Acceptance-Signature: t=$T,v1=$S" --data-raw "$B"; echo`,
+  ].join('; ');
+}
+
+/** "48000.00" → "48,000.00", for reading only. */
+const grouped = (amount: string) => amount.replace(/^(-?\d+)/, (int) => int.replace(/\B(?=(\d{3})+$)/g, ','));
+
+type PushState = Map<string, string>;
+
+async function pushStates(rt: Runtime, tenantId: string): Promise<PushState> {
+  const rows = await rt.database.db
+    .select({ id: invoicePushes.id, status: invoicePushes.status })
+    .from(invoicePushes)
+    .where(eq(invoicePushes.tenantId, tenantId));
+  return new Map(rows.map((r) => [r.id, r.status]));
+}
+
+/** Reports each push that reaches QuickBooks (or is refused) while the demo runs. */
+function watchPushes(rt: Runtime, tenantId: string, seen: PushState): NodeJS.Timeout {
+  let busy = false;
+  return setInterval(() => {
+    if (busy || stopping) return;
+    busy = true;
+    void (async () => {
+      const now = await pushStates(rt, tenantId);
+      const settled = [...now].filter(
+        ([id, status]) => (status === 'created' || status === 'failed') && seen.get(id) !== status,
+      );
+      for (const [id, status] of now) seen.set(id, status);
+      if (!settled.length) return;
+      const rows = await rt.database.db
+        .select({ push: invoicePushes, name: milestones.name })
+        .from(invoicePushes)
+        .innerJoin(milestones, eq(milestones.id, invoicePushes.milestoneId))
+        .where(
+          and(
+            eq(invoicePushes.tenantId, tenantId),
+            inArray(
+              invoicePushes.id,
+              settled.map(([id]) => id),
+            ),
+          ),
+        );
+      for (const { push, name } of rows) {
+        const amount = `${push.currency} ${grouped(formatAmount(push.amount, push.currency))}`;
+        say(
+          push.status === 'created'
+            ? green(
+                `✓ ${name}: invoice ${push.docNumber} for ${amount} created in QuickBooks (invoice id ${push.qboInvoiceId})`,
+              )
+            : red(`✗ ${name}: QuickBooks refused invoice ${push.docNumber}: ${push.errorMessage}`),
+        );
+      }
+    })()
+      .catch((error: Error) => rt.logger.warn({ err: error.message }, 'demo watcher failed'))
+      .finally(() => {
+        busy = false;
+      });
+  }, 300);
+}
+
+main().catch((error: Error) => {
+  console.error(red(`\nThe demo could not start: ${error.message}`));
+  void stop(1);
+});
