@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
+import { and, eq } from 'drizzle-orm';
+import { queuePush } from './jobs/invoice-push.ts';
 import { startRuntime } from './runtime.ts';
-import { getSchedule } from './schedules/service.ts';
+import { getSchedule, retryInvoice } from './schedules/service.ts';
+import { invoicePushes } from './store/schema.ts';
 import {
   acceptanceSecret,
   createApiKey,
@@ -15,17 +18,28 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   api-key create --portal <id> [--name <name>]  issue an API key (shown once)
   secret show --portal <id>                     show the acceptance webhook signing secret
   secret rotate --portal <id>                   replace it; the old one stops working
-  schedule show --portal <id> --deal <id>       print a deal's billing schedule as JSON`;
+  schedule show --portal <id> --deal <id>       print a deal's billing schedule as JSON
+  push list-failed --portal <id>                invoices QuickBooks refused, with its reason
+  push retry --portal <id> --milestone <id>     push a refused invoice again after fixing the cause`;
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    portal: { type: 'string' },
-    name: { type: 'string' },
-    deal: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        portal: { type: 'string' },
+        name: { type: 'string' },
+        deal: { type: 'string' },
+        milestone: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { positionals, values } = parse();
 
 const command = positionals.join(' ');
 if (values.help || !command) {
@@ -33,7 +47,7 @@ if (values.help || !command) {
   process.exit(values.help ? 0 : 2);
 }
 
-function need(name: 'portal' | 'deal'): string {
+function need(name: 'portal' | 'deal' | 'milestone'): string {
   const value = values[name];
   if (!value) {
     console.error(`${command}: --${name} is required\n\n${USAGE}`);
@@ -77,6 +91,30 @@ try {
     case 'schedule show': {
       const tenant = await requireTenantByPortal(db, need('portal'));
       console.log(JSON.stringify(await getSchedule({ db, tenant, actor: 'cli' }, need('deal')), null, 2));
+      break;
+    }
+    case 'push list-failed': {
+      const tenant = await requireTenantByPortal(db, need('portal'));
+      const failed = await db
+        .select({
+          milestoneId: invoicePushes.milestoneId,
+          docNumber: invoicePushes.docNumber,
+          error: invoicePushes.errorMessage,
+        })
+        .from(invoicePushes)
+        .where(and(eq(invoicePushes.tenantId, tenant.id), eq(invoicePushes.status, 'failed')));
+      if (failed.length === 0) console.log('no failed pushes');
+      for (const f of failed) console.log(`${f.milestoneId}  ${f.docNumber}  ${f.error}`);
+      break;
+    }
+    case 'push retry': {
+      const tenant = await requireTenantByPortal(db, need('portal'));
+      const { pushId, attempt, milestone } = await retryInvoice(
+        { db, tenant, actor: 'cli' },
+        need('milestone'),
+      );
+      await queuePush(runtime, pushId, attempt);
+      console.log(`"${milestone.name}" is ${milestone.status}; its invoice is queued`);
       break;
     }
     default:

@@ -60,6 +60,55 @@ describe('the web process', () => {
   }, 30_000);
 });
 
+describe('the worker process', () => {
+  it('starts on embedded defaults and drains on SIGTERM well within 25 s', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mb-worker-'));
+    const worker = run(
+      'src/worker.ts',
+      { ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) },
+      cwd,
+    );
+    for (let i = 0; i < 150 && !worker.output().includes('worker started'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(worker.output()).toContain('"jobs":["hubspot-events","invoice-push","hubspot-write-back"]');
+    const stopping = Date.now();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(25_000);
+    rmSync(cwd, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe('the operator CLI', () => {
+  it('creates a tenant and an API key, shows the signing secret and an empty failure list', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mb-cli-'));
+    const cli = async (...args: string[]) => {
+      const p = spawn(tsx, [join(root, 'src/cli.ts'), ...args], {
+        cwd,
+        env: { PATH: process.env.PATH!, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+      });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      const code = await new Promise((resolve) => p.on('exit', resolve));
+      return { code, out };
+    };
+    expect((await cli('tenant', 'create', '--portal', '777', '--name', 'Acme')).out).toMatch(
+      /created tenant ten_\S+ for portal 777/,
+    );
+    expect((await cli('api-key', 'create', '--portal', '777')).out).toMatch(/\nmbk_[\w-]{40,}/);
+    expect((await cli('secret', 'show', '--portal', '777')).out).toMatch(/^whsec_[\w-]{40,}\s*$/m);
+    expect((await cli('push', 'list-failed', '--portal', '777')).out).toContain('no failed pushes');
+    const missing = await cli('schedule', 'show', '--portal', '777', '--deal', '1');
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('deal 1 has no billing schedule');
+    const unknown = await cli('tenant', 'create');
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toContain('--portal is required');
+    rmSync(cwd, { recursive: true, force: true });
+  }, 60_000);
+});
+
 describe('configuration', () => {
   it('needs no variables in development and fills the documented defaults', () => {
     const config = parseConfig({});
