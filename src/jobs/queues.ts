@@ -17,9 +17,10 @@ export function createQueues(
   const queueFor = (def: JobDefinition) => {
     let queue = queues.get(def.id);
     if (!queue) {
+      // A job whose worker died is taken up again once its lock lapses (bull's stalled-job check).
       queue = new Bull(def.id, redisUrl, {
         prefix,
-        settings: { stalledInterval: 15_000, maxStalledCount: 100 },
+        settings: { lockDuration: lockMs, stalledInterval: Math.max(1000, lockMs / 2), maxStalledCount: 100 },
       });
       queue.on('error', (error) => logger.warn({ queue: def.id, err: error.message }, 'queue error'));
       queues.set(def.id, queue);

@@ -19,6 +19,12 @@ import type { TemplateMilestone } from '../domain/templates.ts';
 import type { PaymentTerms } from '../domain/terms.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+/** Every row belongs to one tenant; queries are scoped by it. */
+const tenantId = () =>
+  text('tenant_id')
+    .notNull()
+    .references(() => tenants.id);
 const money = (name: string) => bigint(name, { mode: 'number' });
 const calendarDate = (name: string) => date(name, { mode: 'string' });
 
@@ -50,9 +56,7 @@ export interface TenantSettings {
 
 export const apiKeys = pgTable('api_keys', {
   id: text().primaryKey(),
-  tenantId: text('tenant_id')
-    .notNull()
-    .references(() => tenants.id),
+  tenantId: tenantId(),
   name: text().notNull(),
   /** First characters of the key, to recognise it in listings; the key itself is never stored. */
   prefix: text().notNull(),
@@ -66,9 +70,7 @@ export const schedules = pgTable(
   'schedules',
   {
     id: text().primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     dealId: text('deal_id').notNull(),
     dealName: text('deal_name'),
     currency: text().notNull(),
@@ -84,7 +86,7 @@ export const schedules = pgTable(
     dealAmount: money('deal_amount'),
     dealAmountAt: timestamp('deal_amount_at', { withTimezone: true }),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('schedules_tenant_deal').on(t.tenantId, t.dealId)],
 );
@@ -108,9 +110,7 @@ export const milestones = pgTable(
   'milestones',
   {
     id: text().primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     scheduleId: text('schedule_id')
       .notNull()
       .references(() => schedules.id),
@@ -131,7 +131,7 @@ export const milestones = pgTable(
     splitFromId: text('split_from_id'),
     needsAttention: boolean('needs_attention').notNull().default(false),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     index('milestones_schedule').on(t.scheduleId, t.position),
@@ -143,9 +143,7 @@ export const acceptances = pgTable(
   'acceptances',
   {
     id: text().primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     milestoneId: text('milestone_id')
       .notNull()
       .references(() => milestones.id),
@@ -209,9 +207,7 @@ export const templates = pgTable(
   'templates',
   {
     id: text().primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     key: text().notNull(),
     name: text().notNull(),
     description: text().notNull().default(''),
@@ -234,9 +230,7 @@ export const oauthStates = pgTable('oauth_states', {
 
 /** A portal's HubSpot install: its tokens, encrypted, and whether it needs re-authorisation. */
 export const hubspotInstalls = pgTable('hubspot_installs', {
-  tenantId: text('tenant_id')
-    .primaryKey()
-    .references(() => tenants.id),
+  tenantId: tenantId().primaryKey(),
   portalId: text('portal_id').notNull().unique(),
   accessToken: text('access_token').notNull(),
   refreshToken: text('refresh_token').notNull(),
@@ -246,15 +240,13 @@ export const hubspotInstalls = pgTable('hubspot_installs', {
   status: text().$type<'active' | 'needs_reauth'>().notNull().default('active'),
   /** Set once the "Milestone billing" property group and properties exist in the portal. */
   propertiesReadyAt: timestamp('properties_ready_at', { withTimezone: true }),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: updatedAt(),
 });
 
 /** Browser sessions of admins who installed the app; the cookie holds the id, the table its hash. */
 export const sessions = pgTable('sessions', {
   idHash: text('id_hash').primaryKey(),
-  tenantId: text('tenant_id')
-    .notNull()
-    .references(() => tenants.id),
+  tenantId: tenantId(),
   userEmail: text('user_email'),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   createdAt: createdAt(),
@@ -262,9 +254,7 @@ export const sessions = pgTable('sessions', {
 
 /** A tenant's QuickBooks company: tokens encrypted, refresh tokens rotate (see quickbooks/tokens.ts). */
 export const qboConnections = pgTable('qbo_connections', {
-  tenantId: text('tenant_id')
-    .primaryKey()
-    .references(() => tenants.id),
+  tenantId: tenantId().primaryKey(),
   realmId: text('realm_id').notNull().unique(),
   accessToken: text('access_token').notNull(),
   refreshToken: text('refresh_token').notNull(),
@@ -274,7 +264,7 @@ export const qboConnections = pgTable('qbo_connections', {
   /** The company's facts the invoice mapping needs (country, home currency, multicurrency). */
   company: jsonb().$type<{ country: string; homeCurrency: string; multiCurrency: boolean; name: string }>(),
   connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: updatedAt(),
 });
 
 /**
@@ -286,9 +276,7 @@ export const invoicePushes = pgTable(
   'invoice_pushes',
   {
     id: text().primaryKey(),
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     milestoneId: text('milestone_id')
       .notNull()
       .unique()
@@ -318,7 +306,7 @@ export const invoicePushes = pgTable(
     /** When the HubSpot note and deal properties were written for this invoice. */
     writtenBackAt: timestamp('written_back_at', { withTimezone: true }),
     createdAt: createdAt(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('invoice_pushes_doc_number').on(t.tenantId, t.docNumber)],
 );
@@ -327,9 +315,7 @@ export const invoicePushes = pgTable(
 export const customerMappings = pgTable(
   'customer_mappings',
   {
-    tenantId: text('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    tenantId: tenantId(),
     /** `company:<id>` or `contact:<id>`. */
     partyKey: text('party_key').notNull(),
     qboCustomerId: text('qbo_customer_id').notNull(),

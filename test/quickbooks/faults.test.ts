@@ -128,7 +128,7 @@ describe('a worker killed after QuickBooks created the invoice', () => {
     const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'test/support/worker-child.ts')], {
       env: {
         PATH: process.env.PATH!,
-        LOG_LEVEL: process.env.WORKER_LOG ?? 'silent',
+        LOG_LEVEL: 'silent',
         DATABASE_URL: b.t.database.url!,
         REDIS_URL: c.redisUrl,
         ENCRYPTION_KEY: b.t.encryptionKey.toString('base64'),
@@ -147,7 +147,6 @@ describe('a worker killed after QuickBooks created the invoice', () => {
       },
     });
     children.push(child);
-    if (process.env.WORKER_LOG) child.stderr.pipe(process.stderr), child.stdout.pipe(process.stderr);
     return new Promise((resolve, reject) => {
       child.stdout.on('data', (d) => String(d).includes('ready') && resolve(child));
       child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));

@@ -44,7 +44,11 @@ describe('exactly-once milestone invoices', () => {
 
     const invoices = b.qbo.invoices(tenant.realmId);
     expect(invoices).toHaveLength(1);
-    const invoice = invoices[0]! as Record<string, any>;
+    const invoice = invoices[0]! as unknown as {
+      PrivateNote: string;
+      CustomerRef: { value: string };
+      Line: { Description: string }[];
+    };
     expect(invoice).toMatchObject({
       DocNumber: 'MB-1001',
       TotalAmt: 12000,
@@ -53,8 +57,8 @@ describe('exactly-once milestone invoices', () => {
       DueDate: addDays(today(), 30),
     });
     expect(invoice.PrivateNote).toContain(`HubSpot deal ${deal.id}`);
-    expect(invoice.Line[0].Description).toContain('Discovery');
-    expect(invoice.Line[0].Description).toContain('Dana Client');
+    expect(invoice.Line[0]!.Description).toContain('Discovery');
+    expect(invoice.Line[0]!.Description).toContain('Dana Client');
     const customers = b.qbo.customers(tenant.realmId).filter((c) => c.Id === invoice.CustomerRef.value);
     expect(customers[0]).toMatchObject({
       DisplayName: expect.stringContaining("O'Brien & Sons"),

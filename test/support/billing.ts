@@ -5,9 +5,9 @@ import { JOBS } from '../../src/jobs/index.ts';
 import { saveConnection } from '../../src/quickbooks/tokens.ts';
 import { invoicePushes, milestones, schedules } from '../../src/store/schema.ts';
 import { acceptanceSecret } from '../../src/tenants/repository.ts';
-import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
-import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
-import { startTestApp, type TestApp } from './app.ts';
+import { startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
+import { startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
+import { startTestApp } from './app.ts';
 import { eventually } from './net.ts';
 
 /**
