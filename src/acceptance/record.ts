@@ -63,6 +63,9 @@ async function accept(tx: Tx, report: AcceptanceReport) {
   if (repeated) return repeated;
 
   const schedule = await lockScheduleOf(tx, report);
+  // A concurrent delivery of the same report may have committed while we waited for the lock.
+  const raced = await previous(tx, report);
+  if (raced) return raced;
   assertWritable(schedule, undefined);
   const rows = await milestonesOf(tx, schedule.id);
   const family = familyOf(rows, report.milestone);
