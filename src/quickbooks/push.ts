@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
 import { withhold } from '../domain/retainage.ts';
-import { dealOf } from '../hubspot/portal.ts';
+import { recentDealOf } from '../hubspot/portal.ts';
 import { findMilestone, findScheduleById, type MilestoneRow } from '../schedules/repository.ts';
 import { applyTransition } from '../schedules/transition.ts';
 import { withLock } from '../security/redis-lock.ts';
@@ -179,7 +179,7 @@ async function billingParty(
   acceptedBy: { name?: string; email?: string },
 ): Promise<BillingParty> {
   try {
-    const deal = await dealOf(ctx, tenant, dealId);
+    const deal = await recentDealOf(ctx, tenant, dealId);
     const contact = deal.contacts.find((c) => c.email) ?? deal.contacts[0];
     if (deal.company) {
       const a = deal.company.address;
