@@ -6,7 +6,7 @@ import { type Billing, startBilling } from '../support/billing.ts';
 
 let b: Billing;
 beforeAll(async () => {
-  b = await startBilling();
+  b = await startBilling({ listen: true });
 });
 afterAll(() => b?.close());
 
@@ -20,8 +20,8 @@ async function softwareSchedule(tenant: Awaited<ReturnType<Billing['connectedTen
 }
 
 describe('exactly-once milestone invoices', () => {
-  it('an acceptance webhook on a EUR deal becomes one invoice in QuickBooks and a note and properties in HubSpot', async () => {
-    const tenant = await b.connectedTenant();
+  it('install, connect, a EUR deal, an acceptance webhook: one invoice in QuickBooks, a note and properties in HubSpot', async () => {
+    const tenant = await b.installedTenant(24681357);
     const deal = tenant.dealNamed("O'Brien & Sons");
     expect(deal.properties.deal_currency_code).toBe('EUR');
     const schedule = await softwareSchedule(tenant, deal.id);

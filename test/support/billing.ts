@@ -1,30 +1,39 @@
 import { eq } from 'drizzle-orm';
+import { expect } from 'vitest';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
 import { saveInstall } from '../../src/hubspot/tokens.ts';
 import { JOBS } from '../../src/jobs/index.ts';
 import { saveConnection } from '../../src/quickbooks/tokens.ts';
-import { invoicePushes, milestones, schedules } from '../../src/store/schema.ts';
-import { acceptanceSecret } from '../../src/tenants/repository.ts';
+import { invoicePushes, milestones, schedules, tenants } from '../../src/store/schema.ts';
+import { acceptanceSecret, createApiKey } from '../../src/tenants/repository.ts';
+import { connectQuickBooks, installHubSpot } from '../demo/oauth.ts';
 import { startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
-import { startTestApp } from './app.ts';
-import { eventually } from './net.ts';
+import { startTestApp, type TestApp } from './app.ts';
+import { eventually, freePort } from './net.ts';
+
+type Company = { country?: string; homeCurrency?: string; multiCurrency?: boolean };
+type Tenant = Awaited<ReturnType<TestApp['tenant']>>;
 
 /**
  * The whole product on real HTTP: the app (web routes and worker jobs in this process), a real
  * database and Redis, and both platform sandboxes. Timings are shortened so faults resolve in
- * seconds: job backoff, the 429 pause, request timeouts, the stalled-job lock.
+ * seconds: job backoff, the 429 pause, request timeouts, the stalled-job lock. With `listen` the
+ * app also serves a real port, so OAuth redirects can come back to it.
  */
 export async function startBilling(
-  opts: { env?: Record<string, string>; server?: boolean; worker?: boolean } = {},
+  opts: { env?: Record<string, string>; server?: boolean; worker?: boolean; listen?: boolean } = {},
 ) {
   const hs = await startHubSpotSandbox();
   const qbo = await startQuickBooksSandbox();
+  const port = opts.listen ? await freePort() : undefined;
+  const appUrl = `http://127.0.0.1:${port}`;
   const t = await startTestApp(
     {
       HUBSPOT_CLIENT_ID: hs.clientId,
       HUBSPOT_CLIENT_SECRET: hs.clientSecret,
       HUBSPOT_API_BASE_URL: hs.url,
+      HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
       QBO_CLIENT_ID: qbo.clientId,
       QBO_CLIENT_SECRET: qbo.clientSecret,
       QBO_API_BASE_URL: qbo.apiBaseUrl,
@@ -35,35 +44,80 @@ export async function startBilling(
       QBO_THROTTLE_PAUSE_MS: '300',
       JOB_BACKOFF_MS: '100',
       JOB_LOCK_MS: '3000',
+      ...(port ? { PUBLIC_URL: appUrl } : {}),
       ...opts.env,
     },
     { server: opts.server },
   );
   if (opts.worker !== false) t.ctx.queues.process(JOBS, t.ctx);
+  const server = port ? t.app.listen(port, '127.0.0.1') : undefined;
   let realms = 0;
 
+  function newRealm(label: string, company: Company): string {
+    const realmId = String(9_130_000_000 + ++realms + Math.floor(Math.random() * 1_000_000) * 100);
+    qbo.addRealm(realmId, {
+      companyName: `Books of ${label}`,
+      country: company.country ?? 'US',
+      homeCurrency: company.homeCurrency ?? 'USD',
+      multiCurrency: company.multiCurrency ?? true,
+    });
+    return realmId;
+  }
+
   /** A tenant installed in a seeded HubSpot portal and connected to a new QuickBooks company. */
-  async function connectedTenant(
-    company: { country?: string; homeCurrency?: string; multiCurrency?: boolean } = {},
-  ) {
+  async function connectedTenant(company: Company = {}) {
     const tenant = await t.tenant();
-    const portal = Number(tenant.portalId);
-    hs.seedRealistic(portal);
+    hs.seedRealistic(Number(tenant.portalId));
     const deps = { ...t.ctx, db: t.database.db };
-    const h = hs.issueTokens(portal);
+    const h = hs.issueTokens(Number(tenant.portalId));
     await saveInstall(deps, tenant.tenant.id, tenant.portalId, {
       access_token: h.accessToken,
       refresh_token: h.refreshToken,
       expires_in: h.expiresIn,
     });
-    const realmId = String(9_130_000_000 + ++realms + Math.floor(Math.random() * 1_000_000) * 100);
-    qbo.addRealm(realmId, {
-      companyName: `Books of ${tenant.portalId}`,
-      country: company.country ?? 'US',
-      homeCurrency: company.homeCurrency ?? 'USD',
-      multiCurrency: company.multiCurrency ?? true,
-    });
+    const realmId = newRealm(tenant.portalId, company);
     await saveConnection(deps, tenant.tenant.id, realmId, qbo.issueTokens(realmId));
+    return withHelpers(tenant, realmId);
+  }
+
+  /**
+   * The harness's first tenant as an admin makes it: the HubSpot install and the QuickBooks
+   * connection through their real redirect flows (the sandboxes approve into their first portal
+   * and company, so call this before any other tenant or realm is made).
+   */
+  async function installedTenant(portal: number, company: Company = {}) {
+    if (!port) throw new Error('installedTenant needs startBilling({ listen: true })');
+    hs.seedRealistic(portal);
+    const realmId = newRealm(String(portal), company);
+    const cookie = await installHubSpot(appUrl);
+    expect(await connectQuickBooks(appUrl, cookie)).toBe(realmId);
+    const [row] = await t.database.db
+      .select()
+      .from(tenants)
+      .where(eq(tenants.portalId, String(portal)));
+    const { key } = await createApiKey(t.database.db, row!.id, 'test');
+    const auth = { Authorization: `Bearer ${key}` };
+    const tenant: Tenant = {
+      tenant: row!,
+      portalId: String(portal),
+      get: (path) => t.http.get(`/api/v1${path}`).set(auth),
+      put: (path, body) =>
+        t.http
+          .put(`/api/v1${path}`)
+          .set(auth)
+          .send(body as object),
+      post: (path, body = {}) =>
+        t.http
+          .post(`/api/v1${path}`)
+          .set(auth)
+          .send(body as object),
+      raw: (method, path) => t.http[method](`/api/v1${path}`).set(auth),
+    };
+    return withHelpers(tenant, realmId);
+  }
+
+  function withHelpers(tenant: Tenant, realmId: string) {
+    const portal = Number(tenant.portalId);
     const secret = acceptanceSecret(t.encryptionKey, tenant.tenant);
 
     /** POSTs a signed acceptance webhook, as a client's e-signature tool would. */
@@ -93,7 +147,7 @@ export async function startBilling(
         .where(eq(invoicePushes.tenantId, tenant.tenant.id));
 
     /** Waits until every push is settled (created or failed) and, when asked, written back. */
-    const settled = (count: number, opts2: { writtenBack?: boolean; timeoutMs?: number } = {}) =>
+    const settled = (count: number, wait: { writtenBack?: boolean; timeoutMs?: number } = {}) =>
       eventually(
         pushesOf,
         (rows) =>
@@ -101,9 +155,9 @@ export async function startBilling(
           rows.every(
             (r) =>
               (r.push.status === 'created' || r.push.status === 'failed') &&
-              (!opts2.writtenBack || r.push.status !== 'created' || r.push.writtenBackAt),
+              (!wait.writtenBack || r.push.status !== 'created' || r.push.writtenBackAt),
           ),
-        opts2.timeoutMs ?? 30_000,
+        wait.timeoutMs ?? 30_000,
       );
 
     return { ...tenant, portal, realmId, accept, dealNamed, pushesOf, settled };
@@ -114,7 +168,9 @@ export async function startBilling(
     hs,
     qbo,
     connectedTenant,
+    installedTenant,
     async close() {
+      server?.close();
       await t.close();
       await Promise.all([hs.close(), qbo.close()]);
     },
