@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
-import { withhold } from '../domain/retainage.ts';
+import { HUNDRED_PERCENT } from '../domain/percent.ts';
 import { recentDealOf } from '../hubspot/portal.ts';
 import { findMilestone, findScheduleById, type MilestoneRow } from '../schedules/repository.ts';
 import { applyTransition } from '../schedules/transition.ts';
@@ -139,9 +139,6 @@ async function prepare(ctx: AppContext, company: Company, push: Push, milestone:
     serviceItem(ctx, company, settings),
     salesTerm(ctx, company, milestone.paymentTerms ?? schedule.paymentTerms),
   ]);
-  const gross = milestone.amount;
-  const split =
-    milestone.kind === 'retainage_release' ? { retained: 0 } : withhold(gross, schedule.retainagePercent);
   return invoiceBody({
     pushId: push.id,
     dealId: schedule.dealId,
@@ -150,9 +147,10 @@ async function prepare(ctx: AppContext, company: Company, push: Push, milestone:
     milestoneName: milestone.name,
     deliverable: milestone.deliverable,
     portionPercent:
-      acceptance!.percent !== null && acceptance!.percent < 1_000_000 ? acceptance!.percent : null,
-    gross,
-    retained: split.retained,
+      acceptance!.percent !== null && acceptance!.percent < HUNDRED_PERCENT ? acceptance!.percent : null,
+    gross: milestone.amount,
+    // The ledger fixed what this invoice bills; the rest of the milestone is held back as retainage.
+    retained: milestone.amount - push.amount,
     payable: push.amount,
     currency: push.currency,
     acceptedOn: acceptance!.acceptedAt.toISOString().slice(0, 10),
