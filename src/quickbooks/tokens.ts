@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { decrypt, encrypt } from '../security/crypto.ts';
 import { withLock } from '../security/redis-lock.ts';
 import type { Queryable } from '../store/db.ts';
-import { qboConnections } from '../store/schema.ts';
+import { customerMappings, qboConnections } from '../store/schema.ts';
 import { QuickBooksOAuthError, refreshTokens, revokeToken, type TokenResponse } from './oauth.ts';
 
 /** Refresh this long before expiry so no request goes out with a token about to lapse. */
@@ -56,6 +56,8 @@ export async function saveConnection(
   tokens: TokenResponse,
 ): Promise<void> {
   const values = { realmId, ...sealed(deps, tokens), status: 'active' as const };
+  const previous = await connectionOf(deps.db, tenantId);
+  if (previous && previous.realmId !== realmId) await forgetCustomers(deps.db, tenantId);
   await deps.db
     .insert(qboConnections)
     .values({ tenantId, ...values })
@@ -64,6 +66,14 @@ export async function saveConnection(
       // Another company's facts must not survive a switch of company.
       set: { ...values, company: null, connectedAt: new Date() },
     });
+}
+
+/**
+ * Customer ids belong to one QuickBooks company: kept across a switch of company they would bill
+ * whoever holds the same id in the new one.
+ */
+async function forgetCustomers(db: Queryable, tenantId: string): Promise<void> {
+  await db.delete(customerMappings).where(eq(customerMappings.tenantId, tenantId));
 }
 
 async function readConnection(db: Queryable, tenantId: string): Promise<QboConnection> {
@@ -155,6 +165,7 @@ export async function disconnect(
     return row;
   });
   if (!removed) throw new DomainError('quickbooks_not_connected', 'no QuickBooks company is connected');
+  await forgetCustomers(deps.db, tenantId);
   await revokeQuietly(deps, removed, decrypt(deps.encryptionKey, removed.refreshToken));
   return { realmId: removed.realmId };
 }

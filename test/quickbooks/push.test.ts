@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, today } from '../../src/domain/dates.ts';
+import { saveConnection } from '../../src/quickbooks/tokens.ts';
 import { customerMappings } from '../../src/store/schema.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 
@@ -98,6 +99,35 @@ describe('exactly-once milestone invoices', () => {
     await tenant.settled(2);
     expect(b.qbo.invoices(tenant.realmId)).toHaveLength(2);
     expect(b.qbo.stats(tenant.realmId).total - before).toBe(1);
+  });
+
+  it('after the tenant switches QuickBooks company, invoices bill the right customer in the new one', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed("O'Brien & Sons");
+    await softwareSchedule(tenant, deal.id);
+    await tenant.accept({ id: 'acc_switch_1', dealId: deal.id, milestone: { key: 'discovery' } });
+    await tenant.settled(1);
+
+    const other = '9199999901';
+    b.qbo.addRealm(other, {
+      companyName: 'New books',
+      country: 'US',
+      homeCurrency: 'USD',
+      multiCurrency: true,
+    });
+    // In the new company customer 1 is somebody else.
+    b.qbo.addCustomer(other, { DisplayName: 'Someone Else Ltd', CurrencyRef: { value: 'EUR' } });
+    await saveConnection(
+      { ...b.t.ctx, db: b.t.database.db },
+      tenant.tenant.id,
+      other,
+      b.qbo.issueTokens(other),
+    );
+    await tenant.accept({ id: 'acc_switch_2', dealId: deal.id, milestone: { key: 'design' } });
+    await tenant.settled(2);
+    const [invoice] = b.qbo.invoices(other) as unknown as { CustomerRef: { value: string } }[];
+    const customer = b.qbo.customers(other).find((c) => c.Id === invoice!.CustomerRef.value);
+    expect(customer?.DisplayName).toContain("O'Brien & Sons");
   });
 
   it('a refusal marks the milestone invoice_failed with QuickBooks’ reason, and a retry after the fix invoices it once', async () => {
