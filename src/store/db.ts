@@ -36,6 +36,9 @@ export async function openDatabase(
 ): Promise<Database> {
   if ('url' in target) {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    // An idle connection Postgres closes (restart, failover) must not crash the process: the pool
+    // drops it and opens another; queries in flight report their own errors.
+    pool.on('error', () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const client = await pool.connect();
     try {
