@@ -12,7 +12,7 @@ import { type Company, openCompany } from './api.ts';
 import { type BillingParty, resolveCustomer } from './customers.ts';
 import { QboError } from './errors.ts';
 import { invoiceBody } from './invoice-mapping.ts';
-import { companyFacts, lineTaxCode, salesTerm, serviceItem } from './references.ts';
+import { companyFacts, forgetReferences, lineTaxCode, salesTerm, serviceItem } from './references.ts';
 
 const Invoice = z.looseObject({
   Id: z.string(),
@@ -259,6 +259,8 @@ async function failed(
   milestone: MilestoneRow,
   error: QboError | DomainError,
 ): Promise<void> {
+  // A cached item, term or tax code deleted in QuickBooks since: resolve them afresh on the retry.
+  if (error instanceof QboError && error.code === '2500') await forgetReferences(ctx, push.tenantId);
   ctx.logger.warn(
     { pushId: push.id, code: error.code, intuitTid: (error as QboError).intuitTid },
     'invoice refused',

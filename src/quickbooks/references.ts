@@ -88,6 +88,15 @@ async function cached(
   });
 }
 
+/** Drops the cached ids of the tenant's company (after QuickBooks called one of them invalid). */
+export async function forgetReferences(ctx: AppContext, tenantId: string): Promise<void> {
+  const [row] = await ctx.database.db
+    .select({ realmId: qboConnections.realmId })
+    .from(qboConnections)
+    .where(eq(qboConnections.tenantId, tenantId));
+  if (row) await ctx.redis.del(`qbo:refs:${row.realmId}`);
+}
+
 export const ITEM_NAME = 'Milestone billing';
 
 /** The tenant's income item, else a "Milestone billing" service item on an income account. */

@@ -108,7 +108,7 @@ describe('exactly-once milestone invoices', () => {
     await tenant.accept({ id: 'acc_switch_1', dealId: deal.id, milestone: { key: 'discovery' } });
     await tenant.settled(1);
 
-    const other = '9199999901';
+    const other = String(9_200_000_000 + Math.floor(Math.random() * 99_999_999));
     b.qbo.addRealm(other, {
       companyName: 'New books',
       country: 'US',
@@ -124,7 +124,11 @@ describe('exactly-once milestone invoices', () => {
       b.qbo.issueTokens(other),
     );
     await tenant.accept({ id: 'acc_switch_2', dealId: deal.id, milestone: { key: 'design' } });
-    await tenant.settled(2);
+    const rows = await tenant.settled(2);
+    expect(rows.map((r) => `${r.push.status} ${r.push.errorMessage ?? ''}`.trim())).toEqual([
+      'created',
+      'created',
+    ]);
     const [invoice] = b.qbo.invoices(other) as unknown as { CustomerRef: { value: string } }[];
     const customer = b.qbo.customers(other).find((c) => c.Id === invoice!.CustomerRef.value);
     expect(customer?.DisplayName).toContain("O'Brien & Sons");
