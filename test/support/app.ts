@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import supertest from 'supertest';
 import { parseConfig } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
@@ -38,10 +38,11 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
   };
   const app = createApp(ctx);
   const http = supertest(app);
-  let portals = 0;
+  // Redis (pacing windows, caches) outlives a test file: each file's portals are its own.
+  let portals = randomInt(0, 50_000) * 1000;
 
   async function tenant(name = 'Acme Agency') {
-    const portalId = String(24_000_000 + ++portals);
+    const portalId = String(30_000_000 + ++portals);
     const { tenant } = await ensureTenant(database.db, encryptionKey, portalId, name);
     const { key } = await createApiKey(database.db, tenant.id, 'test');
     const auth = { Authorization: `Bearer ${key}` };
