@@ -47,7 +47,8 @@ export function acceptanceWebhookRoute(ctx: AppContext): Router {
   const router = Router();
   router.post('/webhooks/acceptance', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const portalId = peekPortal(rawBody);
+    const body = parseJson(rawBody);
+    const portalId = portalOf(body);
     const tenant = portalId ? await findTenantByPortal(ctx.database.db, portalId) : undefined;
     const check = tenant
       ? verifyAcceptance(
@@ -62,7 +63,7 @@ export function acceptanceWebhookRoute(ctx: AppContext): Router {
         `acceptance signature rejected: ${check.ok ? '' : check.reason}`,
       );
 
-    const parsed = AcceptancePayload.safeParse(JSON.parse(rawBody));
+    const parsed = AcceptancePayload.safeParse(body);
     if (!parsed.success) {
       const errors = zodIssues(parsed.error);
       throw new DomainError('invalid_request', errors.map((e) => e.message).join('; '), errors);
@@ -76,7 +77,7 @@ export function acceptanceWebhookRoute(ctx: AppContext): Router {
         tenantId: tenant.id,
         source: 'acceptance',
         dedupeKey: `${tenant.id}:${event.id}`,
-        payload: JSON.parse(rawBody),
+        payload: body as Record<string, unknown>,
       })
       .onConflictDoNothing()
       .returning({ id: inbox.id });
@@ -125,11 +126,15 @@ export function acceptanceWebhookRoute(ctx: AppContext): Router {
   return router;
 }
 
-function peekPortal(rawBody: string): string | undefined {
+function parseJson(rawBody: string): unknown {
   try {
-    const portal = (JSON.parse(rawBody) as { portalId?: unknown })?.portalId;
-    return typeof portal === 'string' || typeof portal === 'number' ? String(portal) : undefined;
+    return JSON.parse(rawBody);
   } catch {
     return undefined;
   }
+}
+
+function portalOf(body: unknown): string | undefined {
+  const portal = (body as { portalId?: unknown } | null | undefined)?.portalId;
+  return typeof portal === 'string' || typeof portal === 'number' ? String(portal) : undefined;
 }

@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config.ts';
+import type { TokenDeps } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
 import { decrypt, encrypt } from '../security/crypto.ts';
 import { withLock } from '../security/redis-lock.ts';
@@ -11,12 +10,7 @@ import { HubSpotOAuthError, refreshTokens, type TokenResponse } from './oauth.ts
 /** Refresh this long before expiry so no request goes out with a token about to lapse. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
-export interface TokenDeps {
-  config: Config;
-  db: Queryable;
-  redis: Redis;
-  encryptionKey: Buffer;
-}
+export type { TokenDeps };
 
 /** Stores a portal's tokens (encrypted); a re-install of the same portal replaces them. */
 export async function saveInstall(

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import type { TokenDeps } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { decrypt, encrypt } from '../security/crypto.ts';
@@ -12,12 +12,7 @@ import { QuickBooksOAuthError, refreshTokens, revokeToken, type TokenResponse } 
 /** Refresh this long before expiry so no request goes out with a token about to lapse. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
-export interface TokenDeps {
-  config: Config;
-  db: Queryable;
-  redis: Redis;
-  encryptionKey: Buffer;
-}
+export type { TokenDeps };
 
 export type QboConnection = typeof qboConnections.$inferSelect;
 

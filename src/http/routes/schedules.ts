@@ -11,6 +11,7 @@ import {
   getVersion,
   listVersions,
   putSchedule,
+  requireSchedule,
 } from '../../schedules/service.ts';
 import { moneyView } from '../../schedules/view.ts';
 import { callerOf } from '../auth.ts';
@@ -148,7 +149,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
     const { dealId } = params(req, DealParams);
     const input = body(req, ChangeOrderBody);
     const caller = callerOf(res);
-    const { currency } = (await getSchedule(caller, dealId)).contractValue;
+    const { currency } = await requireSchedule(caller.db, caller.tenant.id, dealId);
     const order = collect((issues) => {
       if (input.contractValue && input.contractValue.currency !== currency) {
         issues.push({
