@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { and, eq } from 'drizzle-orm';
-import { queuePush } from './jobs/invoice-push.ts';
+import { failedPushes } from './billing/ledger.ts';
+import { retryInvoice } from './billing/retry.ts';
 import { startRuntime } from './runtime.ts';
-import { getSchedule, retryInvoice } from './schedules/service.ts';
-import { invoicePushes } from './store/schema.ts';
+import { getSchedule } from './schedules/service.ts';
 import {
   acceptanceSecret,
   createApiKey,
@@ -95,25 +94,14 @@ try {
     }
     case 'push list-failed': {
       const tenant = await requireTenantByPortal(db, need('portal'));
-      const failed = await db
-        .select({
-          milestoneId: invoicePushes.milestoneId,
-          docNumber: invoicePushes.docNumber,
-          error: invoicePushes.errorMessage,
-        })
-        .from(invoicePushes)
-        .where(and(eq(invoicePushes.tenantId, tenant.id), eq(invoicePushes.status, 'failed')));
+      const failed = await failedPushes(db, tenant.id);
       if (failed.length === 0) console.log('no failed pushes');
       for (const f of failed) console.log(`${f.milestoneId}  ${f.docNumber}  ${f.error}`);
       break;
     }
     case 'push retry': {
       const tenant = await requireTenantByPortal(db, need('portal'));
-      const { pushId, attempt, milestone } = await retryInvoice(
-        { db, tenant, actor: 'cli' },
-        need('milestone'),
-      );
-      await queuePush(runtime, pushId, attempt);
+      const milestone = await retryInvoice(runtime, { db, tenant, actor: 'cli' }, need('milestone'));
       console.log(`"${milestone.name}" is ${milestone.status}; its invoice is queued`);
       break;
     }

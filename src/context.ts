@@ -1,24 +1,38 @@
 import type { Redis } from 'ioredis';
+import type { BillingDeps } from './billing/deps.ts';
 import type { Config } from './config.ts';
-import type { Queues } from './jobs/queues.ts';
+import { createHubSpot } from './hubspot/index.ts';
+import { createJobs } from './jobs/index.ts';
+import { createQueues, type Queues } from './jobs/queues.ts';
 import type { Logger } from './log.ts';
-import type { RealmLimits } from './quickbooks/limits.ts';
-import type { SlidingWindowLimiter } from './security/rate-limit.ts';
-import type { Database, Queryable } from './store/db.ts';
+import { createQuickBooks } from './quickbooks/index.ts';
+import type { Database } from './store/db.ts';
 
-/** Everything a request handler or a job needs, built once per process (src/runtime.ts). */
-export interface AppContext {
+/** Everything a request handler or a job needs, built once per process. */
+export interface AppContext extends BillingDeps {
+  database: Database;
+  encryptionKey: Buffer;
+  queues: Queues;
+  jobs: ReturnType<typeof createJobs>;
+}
+
+/** Wires the adapters, the queues and the jobs over one database and Redis. */
+export function createContext(base: {
   config: Config;
   logger: Logger;
   database: Database;
   redis: Redis;
   encryptionKey: Buffer;
-  queues: Queues;
-  /** HubSpot's 110 requests / 10 s per portal, shared through Redis. */
-  hubspotLimiter: SlidingWindowLimiter;
-  /** Intuit's 10 in flight and 500 a minute per company, shared through Redis. */
-  qboLimits: RealmLimits;
+}): AppContext {
+  const { config, logger, database, redis, encryptionKey } = base;
+  const db = database.db;
+  const queues = createQueues(config.redisUrl, logger, config.jobs);
+  return {
+    ...base,
+    db,
+    queues,
+    jobs: createJobs(queues, logger),
+    hubspot: createHubSpot({ config, db, redis, encryptionKey }),
+    quickbooks: createQuickBooks({ config, db, redis, encryptionKey, logger }),
+  };
 }
-
-/** What token stores need: the context, with a handle that may be a transaction. */
-export type TokenDeps = Pick<AppContext, 'config' | 'redis' | 'encryptionKey'> & { db: Queryable };

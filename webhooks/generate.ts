@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { AcceptancePayload } from '../src/acceptance/webhook-route.ts';
+import { AcceptancePayload } from '../src/acceptance/payload.ts';
 import { HubSpotEvent } from '../src/hubspot/events.ts';
 
 /** The JSON Schemas here are generated from the zod schemas the app parses with: `npm run contracts`. */

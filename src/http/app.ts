@@ -1,15 +1,15 @@
 import express from 'express';
-import { acceptanceWebhookRoute } from '../acceptance/webhook-route.ts';
 import type { AppContext } from '../context.ts';
-import { hubspotOAuthRoutes } from '../hubspot/oauth-routes.ts';
-import { hubspotWebhookRoute } from '../hubspot/webhook-route.ts';
-import { quickbooksOAuthRoutes } from '../quickbooks/oauth-routes.ts';
 import { requireApiKey } from './auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
+import { milestoneRoutes } from './routes/api/milestones.ts';
+import { scheduleRoutes } from './routes/api/schedules.ts';
+import { templateRoutes } from './routes/api/templates.ts';
 import { healthRoutes } from './routes/health.ts';
-import { milestoneRoutes } from './routes/milestones.ts';
-import { scheduleRoutes } from './routes/schedules.ts';
-import { templateRoutes } from './routes/templates.ts';
+import { hubspotOAuthRoutes } from './routes/oauth/hubspot.ts';
+import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
+import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
+import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 
 /** The web process's express app; tests drive it with supertest over a real database. */
 export function createApp(deps: AppContext) {

@@ -26,6 +26,7 @@ const STATUS: Record<string, number> = {
   hubspot_reauth_required: 409,
   hubspot_not_found: 404,
   hubspot_error: 502,
+  hubspot_unavailable: 502,
   quickbooks_not_connected: 409,
   quickbooks_reconnect_required: 409,
   quickbooks_realm_in_use: 409,

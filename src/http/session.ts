@@ -1,7 +1,8 @@
+import { parseCookie } from 'cookie';
 import { and, eq, gt } from 'drizzle-orm';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { sha256 } from '../security/crypto.ts';
+import { randomSecret, sha256 } from '../security/crypto.ts';
 import type { Db } from '../store/db.ts';
 import { sessions } from '../store/schema.ts';
 import { HttpProblem } from './problem.ts';
@@ -16,27 +17,13 @@ export interface Session {
 /** What the HubSpot install sets: randomSecret('', 32), base64url. Anything else is not ours. */
 const SessionId = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
 
-function cookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    const raw = part.slice(eq + 1).trim();
-    try {
-      return decodeURIComponent(raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 /**
  * Pages for a signed-in admin: the browser session the HubSpot install started. The cookie holds
  * the session id, the table only its hash, so a database leak yields no usable session.
  */
 export function requireSession(db: Db): RequestHandler {
   return async (req, res, next) => {
-    const id = SessionId.safeParse(cookie(req.header('cookie'), SESSION_COOKIE));
+    const id = SessionId.safeParse(parseCookie(req.header('cookie') ?? '')[SESSION_COOKIE]);
     const [row] = id.success
       ? await db
           .select({ tenantId: sessions.tenantId, userEmail: sessions.userEmail })
@@ -52,3 +39,27 @@ export function requireSession(db: Db): RequestHandler {
 }
 
 export const sessionOf = (res: { locals: Record<string, unknown> }) => res.locals.session as Session;
+
+const SESSION_TTL_MS = 12 * 60 * 60_000;
+
+/** Signs the browser in for the tenant: a random id in an HttpOnly cookie, its hash in the table. */
+export async function startSession(
+  db: Db,
+  res: Response,
+  session: Session,
+  opts: { secure: boolean },
+): Promise<void> {
+  const id = randomSecret('', 32);
+  await db.insert(sessions).values({
+    idHash: sha256(id),
+    tenantId: session.tenantId,
+    userEmail: session.userEmail,
+    expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+  });
+  res.cookie(SESSION_COOKIE, id, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: opts.secure,
+    maxAge: SESSION_TTL_MS,
+  });
+}

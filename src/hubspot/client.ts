@@ -1,11 +1,23 @@
 import { Client } from '@hubspot/api-client';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { SlidingWindowLimiter } from '../security/rate-limit.ts';
-import { accessToken, type TokenDeps } from './tokens.ts';
+import { SlidingWindowLimiter } from '../redis/rate-limit.ts';
+import { withRetries } from '../retry.ts';
+import type { Db } from '../store/db.ts';
 
-export interface HubSpotDeps extends TokenDeps {
-  /** 110 requests per 10 s per portal, shared by every process (DESIGN §6). */
-  limiter: SlidingWindowLimiter;
+/**
+ * HubSpot allows 110 requests per 10 s per portal. Our window is measured when a request leaves
+ * and HubSpot's when it arrives, so a burst at the window's edge needs a guard of time: 105 per
+ * 10.5 s is 91 % of the limit and never trips it.
+ */
+export const HUBSPOT_PACE = { limit: 105, windowMs: 10_500 };
+
+export interface HubSpotDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  encryptionKey: Buffer;
 }
 
 export interface Portal {
@@ -13,40 +25,61 @@ export interface Portal {
   portalId: string;
 }
 
-const MAX_ATTEMPTS = 5;
+/** How the adapter reaches a portal: paced, with a token that is valid now. */
+export interface Connection {
+  config: Config;
+  limiter: SlidingWindowLimiter;
+  accessToken(tenantId: string, opts?: { force?: boolean }): Promise<string>;
+}
+
+export function hubspotLimiter(redis: Redis): SlidingWindowLimiter {
+  return new SlidingWindowLimiter(redis, HUBSPOT_PACE.limit, HUBSPOT_PACE.windowMs);
+}
 
 /**
- * Runs SDK calls for one portal: paced by the shared limiter, retried on 429, 5xx and network
- * errors with backoff here and only here (the SDK's own retries stay off), and re-authorised
- * once when HubSpot answers 401.
+ * Runs one SDK call for one portal: paced by the shared limiter (all processes together), retried
+ * by the one retry policy (the SDK's own retries stay off), and re-authorised once when HubSpot
+ * answers 401. `safeToRepeat` says whether running the call twice could do its work twice.
  */
 export async function withHubSpot<T>(
-  deps: HubSpotDeps,
+  conn: Connection,
   portal: Portal,
   call: (client: Client) => Promise<T>,
+  opts: { safeToRepeat: boolean },
 ): Promise<T> {
-  let refreshed = false;
-  for (let attempt = 1; ; attempt++) {
-    const token = await accessToken(deps, portal.tenantId, { force: refreshed && attempt > 1 });
-    const client = new Client({
-      accessToken: token,
-      basePath: deps.config.hubspot.apiBaseUrl,
-      numberOfApiCallRetries: 0,
-    });
-    await deps.limiter.take(`ratelimit:hubspot:${portal.portalId}`);
-    try {
-      return await call(client);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 401 && !refreshed) {
-        refreshed = true;
-        continue;
-      }
-      const retryable = status === undefined || status === 429 || status >= 500;
-      if (!retryable || attempt >= MAX_ATTEMPTS) throw asDomainError(error, status);
-      const wait = status === 429 ? 1000 * attempt : 200 * 2 ** attempt;
-      await new Promise((r) => setTimeout(r, wait + Math.random() * 100));
-    }
+  let force = false;
+  try {
+    return await withRetries(
+      async () => {
+        const token = await conn.accessToken(portal.tenantId, { force });
+        const client = new Client({
+          accessToken: token,
+          basePath: conn.config.hubspot.apiBaseUrl,
+          numberOfApiCallRetries: 0,
+        });
+        await conn.limiter.take(`ratelimit:hubspot:${portal.portalId}`);
+        try {
+          return await call(client);
+        } catch (error) {
+          force = statusOf(error) === 401;
+          throw error;
+        }
+      },
+      {
+        attempts: 5,
+        safeToRepeat: opts.safeToRepeat,
+        transient: (error) => {
+          const status = statusOf(error);
+          return !(error instanceof DomainError) && (status === undefined || status === 429 || status >= 500);
+        },
+        // A 429 is refused before HubSpot does anything; a 401 is refused before it too.
+        notRun: (error) => statusOf(error) === 429,
+        recoverOnce: (error) => statusOf(error) === 401,
+        minDelayMs: 400,
+      },
+    );
+  } catch (error) {
+    throw asDomainError(error);
   }
 }
 
@@ -59,13 +92,22 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof DomainError && error.code === 'hubspot_not_found';
 }
 
-function asDomainError(error: unknown, status: number | undefined): Error {
+function asDomainError(error: unknown): Error {
   if (error instanceof DomainError) return error;
-  const body = (error as { body?: { message?: string; category?: string } }).body;
+  const status = statusOf(error);
+  const body = (error as { body?: { message?: string } }).body;
   const message = body?.message ?? (error as Error).message;
   if (status === 404) return new DomainError('hubspot_not_found', `HubSpot: ${message}`);
-  return new DomainError(
-    status === 429 ? 'rate_limited' : 'hubspot_error',
-    `HubSpot answered ${status ?? 'no response'}: ${message}`,
-  );
+  const code =
+    status === 429
+      ? 'rate_limited'
+      : status === undefined || status >= 500
+        ? 'hubspot_unavailable'
+        : 'hubspot_error';
+  return new DomainError(code, `HubSpot answered ${status ?? 'no response'}: ${message}`);
+}
+
+/** HubSpot did not answer, or failed: a write may or may not have happened. */
+export function isUncertain(error: unknown): boolean {
+  return error instanceof DomainError && error.code === 'hubspot_unavailable';
 }

@@ -1,7 +1,10 @@
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { isCurrency } from '../domain/currencies.ts';
 import { parseAmount } from '../domain/money.ts';
-import { type HubSpotDeps, type Portal, withHubSpot } from './client.ts';
+import { type Connection, type Portal, withHubSpot } from './client.ts';
+
+const READ = { safeToRepeat: true };
 
 const DEAL_PROPERTIES = [
   'dealname',
@@ -44,12 +47,13 @@ const ContactResponse = z.object({
   properties: z.object({ firstname: nullableString, lastname: nullableString, email: nullableString }),
 });
 
-export interface BillingParty {
+/** Who the deal is with: its primary company and its contacts. */
+export interface DealParties {
   company: { id: string; name: string; domain: string | null; address: Record<string, string | null> } | null;
   contacts: { id: string; name: string; email: string | null }[];
 }
 
-export interface Deal extends BillingParty {
+export interface Deal extends DealParties {
   id: string;
   name: string;
   /** Minor units of `currency`; null when the deal has no amount. */
@@ -61,21 +65,25 @@ export interface Deal extends BillingParty {
   ownerId: string | null;
 }
 
-/** A deal with its primary company and contacts, the billing party of its invoices. */
+/** A deal with its primary company and contacts. */
 export async function fetchDeal(
-  deps: HubSpotDeps,
+  conn: Connection,
   portal: Portal,
   dealId: string,
   fallbackCurrency = 'USD',
 ): Promise<Deal> {
-  const raw = await withHubSpot(deps, portal, (client) =>
-    client.crm.deals.basicApi.getById(dealId, DEAL_PROPERTIES, undefined, ['companies', 'contacts']),
+  const raw = await withHubSpot(
+    conn,
+    portal,
+    (client) =>
+      client.crm.deals.basicApi.getById(dealId, DEAL_PROPERTIES, undefined, ['companies', 'contacts']),
+    READ,
   );
   const deal = DealResponse.parse(raw);
   const p = deal.properties;
   const code = p.deal_currency_code?.toUpperCase();
   const currency = code && isCurrency(code) ? code : fallbackCurrency;
-  const party = await billingParty(deps, portal, deal.associations ?? {});
+  const parties = await partiesOf(conn, portal, deal.associations ?? {});
   return {
     id: deal.id,
     name: p.dealname ?? `Deal ${deal.id}`,
@@ -86,40 +94,48 @@ export async function fetchDeal(
     pipeline: p.pipeline ?? null,
     closeDate: p.closedate ? p.closedate.slice(0, 10) : null,
     ownerId: p.hubspot_owner_id ?? null,
-    ...party,
+    ...parties,
   };
 }
 
-async function billingParty(
-  deps: HubSpotDeps,
+async function partiesOf(
+  conn: Connection,
   portal: Portal,
   associations: Record<string, { results: { id: string; type: string }[] }>,
-): Promise<BillingParty> {
+): Promise<DealParties> {
   const companies = associations.companies?.results ?? [];
   // Each company is listed twice (labelled primary and unlabelled): the primary label wins.
   const primary = companies.find((c) => c.type === 'deal_to_company') ?? companies[0];
   const contactIds = [...new Set((associations.contacts?.results ?? []).map((c) => c.id))].slice(0, 100);
   const [company, contacts] = await Promise.all([
     primary
-      ? withHubSpot(deps, portal, (client) =>
-          client.crm.companies.basicApi.getById(primary.id, [
-            'name',
-            'domain',
-            'address',
-            'city',
-            'state',
-            'zip',
-            'country',
-          ]),
+      ? withHubSpot(
+          conn,
+          portal,
+          (client) =>
+            client.crm.companies.basicApi.getById(primary.id, [
+              'name',
+              'domain',
+              'address',
+              'city',
+              'state',
+              'zip',
+              'country',
+            ]),
+          READ,
         ).then((c) => CompanyResponse.parse(c))
       : null,
     contactIds.length
-      ? withHubSpot(deps, portal, (client) =>
-          client.crm.contacts.batchApi.read({
-            inputs: contactIds.map((id) => ({ id })),
-            properties: ['firstname', 'lastname', 'email'],
-            propertiesWithHistory: [],
-          }),
+      ? withHubSpot(
+          conn,
+          portal,
+          (client) =>
+            client.crm.contacts.batchApi.read({
+              inputs: contactIds.map((id) => ({ id })),
+              properties: ['firstname', 'lastname', 'email'],
+              propertiesWithHistory: [],
+            }),
+          READ,
         ).then((r) => z.array(ContactResponse).parse(r.results))
       : [],
   ]);
@@ -144,4 +160,24 @@ async function billingParty(
       email: c.properties.email,
     })),
   };
+}
+
+const RECENT_DEAL_S = 300;
+
+/**
+ * The deal as HubSpot had it at most five minutes ago, shared by every process through Redis.
+ * Invoice pushes read the billing party through this: three HubSpot calls per invoice would make
+ * HubSpot's 110 requests per 10 s, not Intuit's 500 a minute, the limit of a backlog.
+ */
+export async function recentDeal(
+  conn: Connection & { redis: Redis },
+  portal: Portal,
+  dealId: string,
+): Promise<Deal> {
+  const key = `hubspot:deal:${portal.tenantId}:${dealId}`;
+  const hit = await conn.redis.get(key);
+  if (hit) return JSON.parse(hit) as Deal;
+  const deal = await fetchDeal(conn, portal, dealId);
+  await conn.redis.set(key, JSON.stringify(deal), 'EX', RECENT_DEAL_S);
+  return deal;
 }

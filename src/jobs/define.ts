@@ -1,18 +1,29 @@
 import type { z } from 'zod';
-import type { AppContext } from '../context.ts';
+import type { BillingDeps } from '../billing/deps.ts';
 
-/** A background job as data: a stable id, a payload version, its payload schema and its handler. */
+/** What a job's handler works with. */
+export type JobContext = BillingDeps;
+
+/**
+ * A background job as data: a stable id, a payload version, its payload schema, the id of the
+ * job a payload makes (a second job with that id is a no-op while the first is kept), and its
+ * handler.
+ */
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   id: string;
   version: number;
   schema: S;
-  /** Tries before bull gives up (exponential backoff from one second). */
+  jobId(payload: z.output<S>): string;
+  /** Tries before bull gives up (exponential backoff from JOB_BACKOFF_MS). */
   attempts?: number;
   /** Jobs of this kind one worker process runs at once. */
   concurrency?: number;
-  handler(payload: z.output<S>, ctx: AppContext): Promise<void>;
+  handler(payload: z.output<S>, ctx: JobContext): Promise<void>;
 }
 
 export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {
   return definition;
 }
+
+/** `<job>:<key>`, and `:<round>` for a deliberate re-run (a manual retry, a sweep). */
+export const jobKey = (id: string, key: string, round?: string) => `${id}:${key}${round ? `:${round}` : ''}`;

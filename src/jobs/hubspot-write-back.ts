@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { writeBack } from '../hubspot/write-back.ts';
-import { defineJob } from './define.ts';
+import { writeBack } from '../billing/write-back.ts';
+import { defineJob, jobKey } from './define.ts';
 
 /**
  * Writes a created QuickBooks invoice back to its HubSpot deal (note and billing properties).
@@ -9,13 +9,11 @@ import { defineJob } from './define.ts';
 export const hubspotWriteBack = defineJob({
   id: 'hubspot-write-back',
   version: 1,
-  schema: z.object({ pushId: z.string().min(1) }),
+  schema: z.object({ pushId: z.string().min(1), round: z.string().min(1).optional() }),
+  jobId: ({ pushId, round }) => jobKey('hubspot-write-back', pushId, round),
   // Backoff doubles from one second: ten tries ride out about seventeen minutes of HubSpot trouble.
   attempts: 10,
   async handler({ pushId }, ctx) {
     await writeBack(ctx, pushId);
   },
 });
-
-/** One job per invoice: enqueueing the same push again while the job is kept changes nothing. */
-export const writeBackJobId = (pushId: string) => `hubspot-write-back:${pushId}`;

@@ -1,8 +1,7 @@
 import Bull from 'bull';
 import { z } from 'zod';
-import type { AppContext } from '../context.ts';
 import type { Logger } from '../log.ts';
-import type { JobDefinition } from './define.ts';
+import type { JobContext, JobDefinition } from './define.ts';
 
 const Envelope = z.object({ v: z.number().int(), payload: z.unknown() });
 
@@ -30,21 +29,16 @@ export function createQueues(
 
   return {
     /**
-     * Adds a job under a deterministic id (a second add with the id is a no-op while the job is
-     * kept). Gives up after `timeoutMs` so a missing Redis cannot hold a webhook answer; callers
-     * keep the work in the inbox and the sweeper enqueues it later.
+     * Adds a job under the id its definition gives the payload (a second add with the id is a
+     * no-op while the job is kept). Gives up after `timeoutMs` so a missing Redis cannot hold a
+     * webhook answer; callers keep the work in the inbox and the sweeper enqueues it later.
      */
-    async enqueue<S extends z.ZodType>(
-      def: JobDefinition<S>,
-      payload: z.input<S>,
-      jobId: string,
-      timeoutMs = 2000,
-    ) {
-      def.schema.parse(payload);
+    async enqueue<S extends z.ZodType>(def: JobDefinition<S>, payload: z.input<S>, timeoutMs = 2000) {
+      const parsed = def.schema.parse(payload);
       const added = queueFor(def).add(
         { v: def.version, payload },
         {
-          jobId,
+          jobId: def.jobId(parsed),
           attempts: def.attempts ?? 10,
           backoff: { type: 'exponential', delay: backoffMs },
           removeOnComplete: 10_000,
@@ -65,7 +59,7 @@ export function createQueues(
     },
 
     /** The worker side: every payload is parsed again before its handler sees it. */
-    process(defs: JobDefinition[], ctx: AppContext, concurrency = 5) {
+    process(defs: JobDefinition[], ctx: JobContext, concurrency = 5) {
       for (const def of defs) {
         void queueFor(def).process(def.concurrency ?? concurrency, async (job) => {
           const envelope = Envelope.parse(job.data);

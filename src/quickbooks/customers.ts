@@ -1,12 +1,13 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
-import { withLock } from '../security/redis-lock.ts';
+import { withLock } from '../redis/lock.ts';
 import { customerMappings } from '../store/schema.ts';
-import type { Company } from './api.ts';
+import type { Company, QuickBooksDeps } from './company.ts';
 import { duplicateNameId, QboError } from './errors.ts';
 import type { CompanyFacts } from './references.ts';
+
+type Deps = Pick<QuickBooksDeps, 'db' | 'redis'>;
 
 const Customer = z.looseObject({
   Id: z.string(),
@@ -38,25 +39,25 @@ export interface BillingParty {
  * or employee (6240) gets a distinct customer name instead of failing or duplicating.
  */
 export async function resolveCustomer(
-  ctx: AppContext,
+  deps: Deps,
   company: Company,
   facts: CompanyFacts,
   tenantId: string,
   party: BillingParty,
   currency: string,
 ): Promise<string> {
-  const mapped = await mappingOf(ctx, tenantId, party.key);
+  const mapped = await mappingOf(deps, tenantId, party.key);
   if (mapped) return checkCurrency(mapped.qboCustomerId, party.name, mapped.currency, currency);
   // Pushes for one new customer run at once: one resolves it, the others then find the mapping.
-  return withLock(ctx.redis, `lock:qbo-customer:${tenantId}:${party.key}`, async () => {
-    const again = await mappingOf(ctx, tenantId, party.key);
+  return withLock(deps.redis, `lock:qbo-customer:${tenantId}:${party.key}`, async () => {
+    const again = await mappingOf(deps, tenantId, party.key);
     if (again) return checkCurrency(again.qboCustomerId, party.name, again.currency, currency);
     const found =
       (party.email && (await one(company, { PrimaryEmailAddr: party.email }))) ||
       (await one(company, { DisplayName: displayName(party.name) }));
     const customer = found ?? (await create(company, facts, party, currency));
     const customerCurrency = customer.CurrencyRef?.value ?? facts.homeCurrency;
-    await ctx.database.db
+    await deps.db
       .insert(customerMappings)
       .values({ tenantId, partyKey: party.key, qboCustomerId: customer.Id, currency: customerCurrency })
       .onConflictDoNothing();
@@ -64,8 +65,8 @@ export async function resolveCustomer(
   });
 }
 
-async function mappingOf(ctx: AppContext, tenantId: string, partyKey: string) {
-  const [row] = await ctx.database.db
+async function mappingOf(deps: Deps, tenantId: string, partyKey: string) {
+  const [row] = await deps.db
     .select()
     .from(customerMappings)
     .where(and(eq(customerMappings.tenantId, tenantId), eq(customerMappings.partyKey, partyKey)));

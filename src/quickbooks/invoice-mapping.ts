@@ -1,7 +1,9 @@
 import { displayMoney, formatAmount } from '../domain/money.ts';
 import { formatPercent } from '../domain/percent.ts';
+import type { PaymentTerms } from '../domain/terms.ts';
 
-export interface InvoiceFacts {
+/** What the billing layer knows of an invoice before QuickBooks' own ids are resolved. */
+export interface InvoiceDraft {
   pushId: string;
   dealId: string;
   dealName: string | null;
@@ -20,12 +22,18 @@ export interface InvoiceFacts {
   docNumber: string;
   invoiceDate: string;
   dueDate: string;
+  paymentTerms: PaymentTerms;
+  /** Have QuickBooks email it to the billing party. */
+  sendEmail: boolean;
+}
+
+/** The draft with the company's customer, item, term and tax code. */
+export interface InvoiceFacts extends Omit<InvoiceDraft, 'paymentTerms'> {
   customerId: string;
   itemId: string;
   termId: string | null;
   taxCode: string;
   billEmail: string | null;
-  sendEmail: boolean;
   multiCurrency: boolean;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { SlidingWindowLimiter } from '../security/rate-limit.ts';
+import { SlidingWindowLimiter } from '../redis/rate-limit.ts';
 
 /** A counting semaphore whose leases expire, so a crashed process cannot hold a slot forever. */
 const ACQUIRE = `

@@ -1,12 +1,23 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { AppContext } from '../context.ts';
 import { DomainError } from '../domain/errors.ts';
 import { type PaymentTerms, termName } from '../domain/terms.ts';
-import { withLock } from '../security/redis-lock.ts';
-import { qboConnections, type TenantSettings } from '../store/schema.ts';
-import type { Company } from './api.ts';
+import { withLock } from '../redis/lock.ts';
+import { qboConnections } from '../store/schema.ts';
+import type { Company, QuickBooksDeps } from './company.ts';
 import { duplicateNameId, QboError } from './errors.ts';
+
+type Deps = Pick<QuickBooksDeps, 'db' | 'redis'>;
+
+/** The tenant's choices for invoice lines (its settings). */
+export interface InvoiceSettings {
+  /** QuickBooks Item id for invoice lines; unset: a "Milestone billing" service item is used. */
+  incomeItemId?: string | undefined;
+  /** Non-US companies: the TaxCode id for invoice lines. */
+  taxCodeId?: string | undefined;
+  /** US companies: whether milestone lines are taxable (TAX / NON). */
+  taxable?: boolean | undefined;
+}
 
 const Ref = z.looseObject({ Id: z.string(), Name: z.string().optional(), Active: z.boolean().optional() });
 const CACHE_TTL_S = 24 * 60 * 60;
@@ -19,12 +30,8 @@ export interface CompanyFacts {
 }
 
 /** The company's country, home currency and multicurrency switch: read once, kept with the connection. */
-export async function companyFacts(
-  ctx: AppContext,
-  company: Company,
-  tenantId: string,
-): Promise<CompanyFacts> {
-  const { db } = ctx.database;
+export async function companyFacts(deps: Deps, company: Company, tenantId: string): Promise<CompanyFacts> {
+  const { db } = deps;
   const [row] = await db
     .select({ company: qboConnections.company })
     .from(qboConnections)
@@ -61,25 +68,20 @@ export async function companyFacts(
  * Ids that do not change between invoices (the service item, terms, tax codes), cached per
  * company in Redis for a day, so a push for a known customer costs one QuickBooks call.
  */
-async function cached(
-  ctx: AppContext,
-  realmId: string,
-  field: string,
-  resolve: () => Promise<string | null>,
-) {
+async function cached(deps: Deps, realmId: string, field: string, resolve: () => Promise<string | null>) {
   const key = `qbo:refs:${realmId}`;
   const read = async () => {
-    const hit = await ctx.redis.hget(key, field);
+    const hit = await deps.redis.hget(key, field);
     return hit === null ? undefined : hit === '' ? null : hit;
   };
   const hit = await read();
   if (hit !== undefined) return hit;
   // One process resolves (and perhaps creates) it; the others wait and then read the cache.
-  return withLock(ctx.redis, `lock:${key}:${field}`, async () => {
+  return withLock(deps.redis, `lock:${key}:${field}`, async () => {
     const again = await read();
     if (again !== undefined) return again;
     const value = await resolve();
-    await ctx.redis
+    await deps.redis
       .multi()
       .hset(key, field, value ?? '')
       .expire(key, CACHE_TTL_S)
@@ -89,20 +91,20 @@ async function cached(
 }
 
 /** Drops the cached ids of the tenant's company (after QuickBooks called one of them invalid). */
-export async function forgetReferences(ctx: AppContext, tenantId: string): Promise<void> {
-  const [row] = await ctx.database.db
+export async function forgetReferences(deps: Deps, tenantId: string): Promise<void> {
+  const [row] = await deps.db
     .select({ realmId: qboConnections.realmId })
     .from(qboConnections)
     .where(eq(qboConnections.tenantId, tenantId));
-  if (row) await ctx.redis.del(`qbo:refs:${row.realmId}`);
+  if (row) await deps.redis.del(`qbo:refs:${row.realmId}`);
 }
 
 export const ITEM_NAME = 'Milestone billing';
 
 /** The tenant's income item, else a "Milestone billing" service item on an income account. */
-export function serviceItem(ctx: AppContext, company: Company, settings: TenantSettings): Promise<string> {
+export function serviceItem(deps: Deps, company: Company, settings: InvoiceSettings): Promise<string> {
   if (settings.incomeItemId) return Promise.resolve(settings.incomeItemId);
-  return cached(ctx, company.realmId, 'item', async () => {
+  return cached(deps, company.realmId, 'item', async () => {
     const [found] = await company.find('Item', Ref, (sdk, cb) => sdk.findItems({ Name: ITEM_NAME }, cb));
     if (found) return found.Id;
     const [income] = await company.find('Account', Ref, (sdk, cb) =>
@@ -131,16 +133,16 @@ export function serviceItem(ctx: AppContext, company: Company, settings: TenantS
 }
 
 /** The company's term of that name ("Net 30"), if it has one; the due date is set either way. */
-export function salesTerm(ctx: AppContext, company: Company, terms: PaymentTerms): Promise<string | null> {
+export function salesTerm(deps: Deps, company: Company, terms: PaymentTerms): Promise<string | null> {
   const name = termName(terms);
-  return cached(ctx, company.realmId, `term:${name}`, async () => {
+  return cached(deps, company.realmId, `term:${name}`, async () => {
     const [found] = await company.find('Term', Ref, (sdk, cb) => sdk.findTerms({ Name: name }, cb));
     return found?.Id ?? null;
   });
 }
 
 /** US companies take TAX / NON on each line; other countries need the tax code chosen in settings. */
-export function lineTaxCode(facts: CompanyFacts, settings: TenantSettings): string {
+export function lineTaxCode(facts: CompanyFacts, settings: InvoiceSettings): string {
   if (facts.country === 'US' || facts.country === 'USA') return settings.taxable ? 'TAX' : 'NON';
   if (!settings.taxCodeId) {
     throw new DomainError(

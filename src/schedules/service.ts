@@ -9,7 +9,7 @@ import type { PaymentTerms } from '../domain/terms.ts';
 import { newId } from '../ids.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { isUniqueViolation } from '../store/db.ts';
-import { invoicePushes, milestones, schedules, scheduleVersions, transitions } from '../store/schema.ts';
+import { milestones, schedules, scheduleVersions, transitions } from '../store/schema.ts';
 import type { Tenant } from '../tenants/repository.ts';
 import {
   findMilestone,
@@ -222,7 +222,7 @@ export async function requireSchedule(
   return schedule;
 }
 
-async function requireMilestone(db: Queryable, tenantId: string, id: string) {
+export async function requireMilestone(db: Queryable, tenantId: string, id: string) {
   const row = await findMilestone(db, tenantId, id);
   if (!row) throw new DomainError('not_found', `no milestone ${id}`);
   return row;
@@ -321,33 +321,4 @@ export async function snapshot(tx: Queryable, schedule: ScheduleRow, cause: Tran
     snapshot: view,
   });
   return view;
-}
-
-/** invoice_failed → invoicing, with the push reset to go again (its DocNumber and requestid stay). */
-export async function retryInvoice(caller: Caller, id: string) {
-  return caller.db.transaction(async (tx) => {
-    const row = await requireMilestone(tx, caller.tenant.id, id);
-    const [push] = await tx.select().from(invoicePushes).where(eq(invoicePushes.milestoneId, row.id));
-    if (!push) throw new DomainError('illegal_transition', `"${row.name}" has no invoice to retry`);
-    const moved = await applyTransition(tx, row, 'retry', {
-      actor: caller.actor,
-      reason: 'retry after a refused invoice',
-    });
-    await tx
-      .update(invoicePushes)
-      .set({
-        status: 'pending',
-        retries: push.retries + 1,
-        errorCode: null,
-        errorMessage: null,
-        updatedAt: new Date(),
-      })
-      .where(eq(invoicePushes.id, push.id));
-    const schedule = (await findScheduleById(tx, row.scheduleId))!;
-    return {
-      pushId: push.id,
-      attempt: push.retries + 1,
-      milestone: { dealId: schedule.dealId, ...milestoneView(moved, schedule.currency) },
-    };
-  });
 }

@@ -228,20 +228,37 @@ export const oauthStates = pgTable('oauth_states', {
   createdAt: createdAt(),
 });
 
-/** A portal's HubSpot install: its tokens, encrypted, and whether it needs re-authorisation. */
+/** A portal's HubSpot install; its tokens are the tenant's `hubspot` grant in oauth_grants. */
 export const hubspotInstalls = pgTable('hubspot_installs', {
   tenantId: tenantId().primaryKey(),
   portalId: text('portal_id').notNull().unique(),
-  accessToken: text('access_token').notNull(),
-  refreshToken: text('refresh_token').notNull(),
-  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-  scopes: jsonb().$type<string[]>().notNull().default([]),
   installedBy: text('installed_by'),
-  status: text().$type<'active' | 'needs_reauth'>().notNull().default('active'),
   /** Set once the "Milestone billing" property group and properties exist in the portal. */
   propertiesReadyAt: timestamp('properties_ready_at', { withTimezone: true }),
   updatedAt: updatedAt(),
 });
+
+export type OAuthProvider = 'hubspot' | 'quickbooks';
+
+/**
+ * Each tenant's OAuth grant per platform, tokens encrypted (AES-256-GCM). `needs_reconnect`: the
+ * platform refused the refresh token, and only a person authorising again helps.
+ */
+export const oauthGrants = pgTable(
+  'oauth_grants',
+  {
+    tenantId: tenantId(),
+    provider: text().$type<OAuthProvider>().notNull(),
+    accessToken: text('access_token').notNull(),
+    refreshToken: text('refresh_token').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }),
+    scopes: jsonb().$type<string[]>().notNull().default([]),
+    status: text().$type<'active' | 'needs_reconnect'>().notNull().default('active'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.provider] })],
+);
 
 /** Browser sessions of admins who installed the app; the cookie holds the id, the table its hash. */
 export const sessions = pgTable('sessions', {
@@ -252,15 +269,10 @@ export const sessions = pgTable('sessions', {
   createdAt: createdAt(),
 });
 
-/** A tenant's QuickBooks company: tokens encrypted, refresh tokens rotate (see quickbooks/tokens.ts). */
+/** A tenant's QuickBooks company; its tokens are the tenant's `quickbooks` grant in oauth_grants. */
 export const qboConnections = pgTable('qbo_connections', {
   tenantId: tenantId().primaryKey(),
   realmId: text('realm_id').notNull().unique(),
-  accessToken: text('access_token').notNull(),
-  refreshToken: text('refresh_token').notNull(),
-  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
-  refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }),
-  status: text().$type<'active' | 'needs_reconnect'>().notNull().default('active'),
   /** The company's facts the invoice mapping needs (country, home currency, multicurrency). */
   company: jsonb().$type<{ country: string; homeCurrency: string; multiCurrency: boolean; name: string }>(),
   connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),

@@ -30,6 +30,20 @@ export async function findTenantByPortal(db: Queryable, portalId: string): Promi
   return tenant;
 }
 
+export async function findTenant(db: Queryable, tenantId: string): Promise<Tenant | undefined> {
+  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, tenantId));
+  return tenant;
+}
+
+export async function requireTenant(db: Queryable, tenantId: string): Promise<Tenant> {
+  const tenant = await findTenant(db, tenantId);
+  if (!tenant) throw new DomainError('not_found', `no tenant ${tenantId}`);
+  return tenant;
+}
+
+/** The tenant's HubSpot portal, as the HubSpot adapter addresses it. */
+export const portalOf = (tenant: Tenant) => ({ tenantId: tenant.id, portalId: tenant.portalId });
+
 export async function requireTenantByPortal(db: Queryable, portalId: string): Promise<Tenant> {
   const tenant = await findTenantByPortal(db, portalId);
   if (!tenant) throw new DomainError('not_found', `no tenant for HubSpot portal ${portalId}`);

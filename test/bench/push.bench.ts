@@ -19,8 +19,6 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { eq, inArray } from 'drizzle-orm';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
-import { saveInstall } from '../../src/hubspot/tokens.ts';
-import { saveConnection } from '../../src/quickbooks/tokens.ts';
 import { invoicePushes } from '../../src/store/schema.ts';
 import { acceptanceSecret, createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import type { RequestRecord } from '../sandboxes/quickbooks/index.ts';
@@ -54,12 +52,12 @@ async function benchTenant() {
   const { tenant } = await ensureTenant(db, b.t.encryptionKey, portalId, 'Bench Agency');
   const { key } = await createApiKey(db, tenant.id, 'bench');
   b.hs.seedRealistic(portal);
-  const deps = { ...b.t.ctx, db };
   const h = b.hs.issueTokens(portal);
-  await saveInstall(deps, tenant.id, portalId, {
-    access_token: h.accessToken,
-    refresh_token: h.refreshToken,
-    expires_in: h.expiresIn,
+  await b.t.ctx.hubspot.saveInstall(tenant.id, {
+    portalId,
+    hubDomain: null,
+    installedBy: null,
+    tokens: { access_token: h.accessToken, refresh_token: h.refreshToken, expires_in: h.expiresIn },
   });
   const realmId = String(9_140_000_000 + randomInt(1_000_000_000));
   b.qbo.addRealm(realmId, {
@@ -68,7 +66,7 @@ async function benchTenant() {
     homeCurrency: 'USD',
     multiCurrency: true,
   });
-  await saveConnection(deps, tenant.id, realmId, b.qbo.issueTokens(realmId));
+  await b.t.ctx.quickbooks.connect(tenant.id, realmId, b.qbo.issueTokens(realmId));
   const pushesOf = () =>
     db.select({ push: invoicePushes }).from(invoicePushes).where(eq(invoicePushes.tenantId, tenant.id));
   return {

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubspotLimiter } from '../../src/hubspot/client.ts';
 import { fetchDeal } from '../../src/hubspot/deals.ts';
-import { accessToken } from '../../src/hubspot/tokens.ts';
-import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
-import { hubspotInstalls, oauthStates, tenants } from '../../src/store/schema.ts';
+import { SlidingWindowLimiter } from '../../src/redis/rate-limit.ts';
+import { hubspotInstalls, oauthGrants, oauthStates, tenants } from '../../src/store/schema.ts';
 import { createApiKey } from '../../src/tenants/repository.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -55,8 +55,22 @@ const tenantOf = async () =>
       .from(tenants)
       .where(eq(tenants.portalId, String(PORTAL)))
   )[0];
-const installOf = async (tenantId: string) =>
-  (await t.database.db.select().from(hubspotInstalls).where(eq(hubspotInstalls.tenantId, tenantId)))[0]!;
+/** The install with its grant, as stored. */
+const installOf = async (tenantId: string) => {
+  const db = t.database.db;
+  const [install] = await db.select().from(hubspotInstalls).where(eq(hubspotInstalls.tenantId, tenantId));
+  const [grant] = await db
+    .select()
+    .from(oauthGrants)
+    .where(and(eq(oauthGrants.tenantId, tenantId), eq(oauthGrants.provider, 'hubspot')));
+  return { ...install!, ...grant! };
+};
+/** How the adapter reaches the portal, with a limiter of the caller's choice. */
+const conn = (limiter = hubspotLimiter(t.redis)) => ({
+  config: t.ctx.config,
+  limiter,
+  accessToken: t.ctx.hubspot.accessToken,
+});
 
 describe('HubSpot install', () => {
   it('installs through the redirect flow and stores the portal with encrypted tokens', async () => {
@@ -72,7 +86,7 @@ describe('HubSpot install', () => {
     // The tokens HubSpot issued are nowhere in the row in readable form.
     const issued = hs.tokenRequests.list.at(-1)!;
     expect(hs.tokenRequests.byGrantType.authorization_code).toBeGreaterThanOrEqual(1);
-    const plain = await accessToken({ ...t.ctx, db: t.database.db }, tenant!.id);
+    const plain = await t.ctx.hubspot.accessToken(tenant!.id);
     expect(plain.length).toBeGreaterThan(20);
     expect(JSON.stringify(row)).not.toContain(plain);
     expect(row.accessToken).toMatch(/^v1\./);
@@ -111,9 +125,9 @@ describe('HubSpot install', () => {
   it('two worker processes needing an expired token cause exactly one refresh', async () => {
     const tenant = (await tenantOf())!;
     await t.database.db
-      .update(hubspotInstalls)
+      .update(oauthGrants)
       .set({ expiresAt: new Date(Date.now() - 60_000) })
-      .where(eq(hubspotInstalls.tenantId, tenant.id));
+      .where(and(eq(oauthGrants.tenantId, tenant.id), eq(oauthGrants.provider, 'hubspot')));
     hs.expireAccessTokens(PORTAL);
     const refreshesBefore = hs.tokenRequests.byGrantType.refresh_token ?? 0;
     const startAt = Date.now() + 1500;
@@ -150,9 +164,8 @@ describe('HubSpot install', () => {
 
   it('reads a deal with its primary company and contacts, amounts exact', async () => {
     const tenant = (await tenantOf())!;
-    const deps = { ...t.ctx, db: t.database.db, limiter: t.ctx.hubspotLimiter };
     const seeded = hs.listDeals(PORTAL).find((d) => d.properties.amount === '12000.50')!;
-    const deal = await fetchDeal(deps, { tenantId: tenant.id, portalId: String(PORTAL) }, seeded.id);
+    const deal = await fetchDeal(conn(), { tenantId: tenant.id, portalId: String(PORTAL) }, seeded.id);
     expect(deal).toMatchObject({
       id: seeded.id,
       name: 'Müller & Schmidt – Warehouse Retrofit',
@@ -200,10 +213,9 @@ describe('HubSpot install', () => {
   it('retries 5xx and keeps within 110 requests per 10 s per portal', async () => {
     const tenant = (await tenantOf())!;
     const portal = { tenantId: tenant.id, portalId: String(PORTAL) };
-    const deps = { ...t.ctx, db: t.database.db, limiter: t.ctx.hubspotLimiter };
     const dealId = hs.listDeals(PORTAL)[0]!.id;
     hs.failNext(2, 503);
-    expect((await fetchDeal(deps, portal, dealId)).id).toBe(dealId);
+    expect((await fetchDeal(conn(), portal, dealId)).id).toBe(dealId);
 
     // HubSpot's limit scaled down tenfold (11 per second). Two limiters on separate connections,
     // as two processes have, share one budget of 10 per 1.25 s: unshared they would send 20 per
@@ -215,7 +227,7 @@ describe('HubSpot install', () => {
     const tight = new SlidingWindowLimiter(t.redis, 10, 1250);
     hs.clearLogs();
     const reads = Array.from({ length: 10 }, (_, i) =>
-      fetchDeal({ ...deps, limiter: i % 2 ? tight : second }, portal, dealId),
+      fetchDeal(conn(i % 2 ? tight : second), portal, dealId),
     );
     await Promise.all(reads);
     expect(hs.requests.filter((r) => r.status === 429)).toHaveLength(0);
@@ -226,11 +238,9 @@ describe('HubSpot install', () => {
   it('marks the install as needing re-authorisation when HubSpot revokes it', async () => {
     const tenant = (await tenantOf())!;
     hs.revokeRefreshTokens(PORTAL);
-    await expect(
-      accessToken({ ...t.ctx, db: t.database.db }, tenant.id, { force: true }),
-    ).rejects.toMatchObject({
+    await expect(t.ctx.hubspot.accessToken(tenant.id, { force: true })).rejects.toMatchObject({
       code: 'hubspot_reauth_required',
     });
-    expect((await installOf(tenant.id)).status).toBe('needs_reauth');
+    expect((await installOf(tenant.id)).status).toBe('needs_reconnect');
   });
 });

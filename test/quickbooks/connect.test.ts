@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
@@ -16,7 +16,7 @@ import {
 } from '../../src/quickbooks/oauth.ts';
 import { connectionOf, disconnect, qboAccessToken, saveConnection } from '../../src/quickbooks/tokens.ts';
 import { decrypt, encrypt, randomSecret, sha256 } from '../../src/security/crypto.ts';
-import { oauthStates, qboConnections, sessions } from '../../src/store/schema.ts';
+import { oauthGrants, oauthStates, sessions } from '../../src/store/schema.ts';
 import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -83,7 +83,14 @@ async function connect(cookie: string) {
 }
 
 const deps = () => ({ ...t.ctx, db: t.database.db });
-const rowOf = async (tenantId: string) => (await connectionOf(t.database.db, tenantId))!;
+const grantOf = (tenantId: string) =>
+  and(eq(oauthGrants.tenantId, tenantId), eq(oauthGrants.provider, 'quickbooks'));
+/** The connection with its grant, as stored. */
+const rowOf = async (tenantId: string) => {
+  const connection = (await connectionOf(t.database.db, tenantId))!;
+  const [grant] = await t.database.db.select().from(oauthGrants).where(grantOf(tenantId));
+  return { ...connection, ...grant! };
+};
 const storedRefreshToken = async (tenantId: string) =>
   decrypt(t.encryptionKey, (await rowOf(tenantId)).refreshToken);
 
@@ -241,9 +248,9 @@ describe('QuickBooks connection', () => {
 
   it('two worker processes needing an expired token cause exactly one refresh', async () => {
     await t.database.db
-      .update(qboConnections)
+      .update(oauthGrants)
       .set({ expiresAt: new Date(Date.now() - 60_000) })
-      .where(eq(qboConnections.tenantId, tenantA));
+      .where(grantOf(tenantA));
     qbo.expireAccessTokens(REALM);
     const before = await storedRefreshToken(tenantA);
     const refreshesBefore = qbo.tokenRequests.refresh_token ?? 0;
@@ -306,9 +313,9 @@ describe('QuickBooks connection', () => {
     const stale = await storedRefreshToken(tenantA);
     await qboAccessToken(deps(), tenantA, { force: true }); // rotates: `stale` is now dead
     await t.database.db
-      .update(qboConnections)
+      .update(oauthGrants)
       .set({ refreshToken: encrypt(t.encryptionKey, stale) })
-      .where(eq(qboConnections.tenantId, tenantA));
+      .where(grantOf(tenantA));
     const newer = qbo.issueTokens(REALM);
     let intercepted = 0;
     const proxy: Server = createServer(async (req, res) => {
@@ -337,9 +344,9 @@ describe('QuickBooks connection', () => {
         quickbooks: { ...t.ctx.config.quickbooks, tokenUrl: `http://127.0.0.1:${port}/` },
       };
       await t.database.db
-        .update(qboConnections)
+        .update(oauthGrants)
         .set({ expiresAt: new Date(Date.now() - 60_000) })
-        .where(eq(qboConnections.tenantId, tenantA));
+        .where(grantOf(tenantA));
       const refreshes = qbo.tokenRequests.refresh_token ?? 0;
       const got = await qboAccessToken({ ...deps(), config }, tenantA);
       expect(intercepted).toBe(1);

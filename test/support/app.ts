@@ -1,13 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import supertest from 'supertest';
 import { parseConfig } from '../../src/config.ts';
-import type { AppContext } from '../../src/context.ts';
+import { createContext } from '../../src/context.ts';
 import { createApp } from '../../src/http/app.ts';
-import { createQueues } from '../../src/jobs/queues.ts';
 import { createLogger } from '../../src/log.ts';
-import { RealmLimits } from '../../src/quickbooks/limits.ts';
-import { connectRedis, HUBSPOT_PACE } from '../../src/runtime.ts';
-import { SlidingWindowLimiter } from '../../src/security/rate-limit.ts';
+import { connectRedis } from '../../src/redis/connect.ts';
 import { createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import { freshDatabase } from './db.ts';
 
@@ -25,17 +22,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
   const redis = connectRedis(config.redisUrl, logger);
   const encryptionKey = randomBytes(32);
   // Test files run in parallel on one Redis: each app has its own queue namespace (JOB_QUEUE_PREFIX).
-  const queues = createQueues(config.redisUrl, logger, config.jobs);
-  const ctx: AppContext = {
-    config,
-    database,
-    redis,
-    logger,
-    encryptionKey,
-    queues,
-    hubspotLimiter: new SlidingWindowLimiter(redis, HUBSPOT_PACE.limit, HUBSPOT_PACE.windowMs),
-    qboLimits: new RealmLimits(redis, { pauseMs: config.quickbooks.throttlePauseMs }),
-  };
+  const ctx = createContext({ config, database, redis, logger, encryptionKey });
+  const { queues } = ctx;
   const app = createApp(ctx);
   const http = supertest(app);
   // Redis (pacing windows, caches) outlives a test file: each file's portals are its own.

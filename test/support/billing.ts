@@ -1,9 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
-import { saveInstall } from '../../src/hubspot/tokens.ts';
 import { JOBS } from '../../src/jobs/index.ts';
-import { saveConnection } from '../../src/quickbooks/tokens.ts';
 import { invoicePushes, milestones, schedules, tenants } from '../../src/store/schema.ts';
 import { acceptanceSecret, createApiKey } from '../../src/tenants/repository.ts';
 import { connectQuickBooks, installHubSpot } from '../demo/oauth.ts';
@@ -68,15 +66,15 @@ export async function startBilling(
   async function connectedTenant(company: Company = {}) {
     const tenant = await t.tenant();
     hs.seedRealistic(Number(tenant.portalId));
-    const deps = { ...t.ctx, db: t.database.db };
     const h = hs.issueTokens(Number(tenant.portalId));
-    await saveInstall(deps, tenant.tenant.id, tenant.portalId, {
-      access_token: h.accessToken,
-      refresh_token: h.refreshToken,
-      expires_in: h.expiresIn,
+    await t.ctx.hubspot.saveInstall(tenant.tenant.id, {
+      portalId: tenant.portalId,
+      hubDomain: null,
+      installedBy: null,
+      tokens: { access_token: h.accessToken, refresh_token: h.refreshToken, expires_in: h.expiresIn },
     });
     const realmId = newRealm(tenant.portalId, company);
-    await saveConnection(deps, tenant.tenant.id, realmId, qbo.issueTokens(realmId));
+    await t.ctx.quickbooks.connect(tenant.tenant.id, realmId, qbo.issueTokens(realmId));
     return withHelpers(tenant, realmId);
   }
 

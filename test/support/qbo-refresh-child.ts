@@ -1,7 +1,7 @@
 import { parseConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { qboAccessToken } from '../../src/quickbooks/tokens.ts';
-import { connectRedis } from '../../src/runtime.ts';
+import { connectRedis } from '../../src/redis/connect.ts';
 import { openDatabase } from '../../src/store/db.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { parseConfig } from '../../src/config.ts';
-import { accessToken } from '../../src/hubspot/tokens.ts';
+import { hubspotTokens } from '../../src/hubspot/tokens.ts';
 import { createLogger } from '../../src/log.ts';
-import { connectRedis } from '../../src/runtime.ts';
+import { connectRedis } from '../../src/redis/connect.ts';
 import { openDatabase } from '../../src/store/db.ts';
 
 /**
@@ -13,10 +13,12 @@ const database = await openDatabase({ url: config.databaseUrl! });
 const redis = connectRedis(config.redisUrl, createLogger('silent'));
 const startAt = Number(process.env.START_AT);
 await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
-const token = await accessToken(
-  { config, db: database.db, redis, encryptionKey: config.encryptionKey! },
-  process.env.TENANT_ID!,
-);
+const token = await hubspotTokens({
+  config,
+  db: database.db,
+  redis,
+  encryptionKey: config.encryptionKey!,
+}).accessToken(process.env.TENANT_ID!);
 process.stdout.write(token);
 redis.disconnect();
 await database.close();

@@ -1,9 +1,8 @@
 import { type Response, Router } from 'express';
 import { z } from 'zod';
-import type { AppContext } from '../../context.ts';
-import { today } from '../../domain/dates.ts';
-import { DomainError } from '../../domain/errors.ts';
-import { dealOf } from '../../hubspot/portal.ts';
+import type { AppContext } from '../../../context.ts';
+import { today } from '../../../domain/dates.ts';
+import { DomainError } from '../../../domain/errors.ts';
 import {
   applyTemplate,
   changeSchedule,
@@ -12,9 +11,10 @@ import {
   listVersions,
   putSchedule,
   requireSchedule,
-} from '../../schedules/service.ts';
-import { moneyView } from '../../schedules/view.ts';
-import { callerOf } from '../auth.ts';
+} from '../../../schedules/service.ts';
+import { moneyView } from '../../../schedules/view.ts';
+import { portalOf } from '../../../tenants/repository.ts';
+import { callerOf } from '../../auth.ts';
 import {
   CalendarDate,
   MilestoneChange,
@@ -25,8 +25,8 @@ import {
   toChange,
   toMinor,
   toSpecs,
-} from '../schemas.ts';
-import { body, collect, params } from '../validate.ts';
+} from '../../schemas.ts';
+import { body, collect, params } from '../../validate.ts';
 
 const DealParams = z.object({ dealId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a deal id') });
 const Version = z.object({ version: z.coerce.number().int().positive() });
@@ -85,7 +85,7 @@ async function contractOf(
       dealName: input.dealName,
     }));
   }
-  const deal = await dealOf(ctx, callerOf(res).tenant, dealId);
+  const deal = await ctx.hubspot.deal(portalOf(callerOf(res).tenant), dealId);
   if (deal.amount === null) {
     throw new DomainError('invalid_request', `deal ${dealId} has no amount in HubSpot; give contractValue`, [
       {
@@ -109,7 +109,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
     const { dealId } = params(req, DealParams);
     const caller = callerOf(res);
     const [deal, schedule] = await Promise.all([
-      dealOf(ctx, caller.tenant, dealId),
+      ctx.hubspot.deal(portalOf(caller.tenant), dealId),
       getSchedule(caller, dealId).catch((error) => {
         if (error instanceof DomainError && error.code === 'not_found') return null;
         throw error;

@@ -2,7 +2,6 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { type Portion, splitPortion } from '../domain/partial.ts';
 import { newId } from '../ids.ts';
-import { recordPush } from '../quickbooks/ledger.ts';
 import {
   findMilestone,
   findScheduleById,
@@ -17,6 +16,8 @@ import { milestoneView } from '../schedules/view.ts';
 import type { Db, Tx } from '../store/db.ts';
 import { isUniqueViolation } from '../store/db.ts';
 import { type AcceptanceSource, acceptances, milestones } from '../store/schema.ts';
+import type { BillingDeps } from './deps.ts';
+import { recordPush } from './ledger.ts';
 
 /** How a report names the milestone: its id, its key, or its name (within the deal). */
 export type MilestoneRef = { id: string } | { key: string } | { name: string };
@@ -38,14 +39,22 @@ export interface AcceptanceReport {
   actor: string;
 }
 
-export type AcceptanceOutcome = Awaited<ReturnType<typeof recordAcceptance>>;
+export type AcceptanceOutcome = Awaited<ReturnType<typeof acceptMilestone>>;
 
 /**
  * The one way a milestone becomes accepted, whatever reported it (HubSpot stage change, the
  * signed acceptance webhook, a person). Validates, splits a partial portion off exactly, records
- * who/what/when/evidence and transitions the milestone once.
+ * who/what/when/evidence, transitions the milestone once and writes its invoice's push ledger
+ * row, all in one transaction; then queues the push. From the commit on, the invoice cannot be
+ * lost: a push the queue did not take is swept from the ledger.
  */
-export async function recordAcceptance(db: Db, report: AcceptanceReport) {
+export async function acceptMilestone(deps: Pick<BillingDeps, 'db' | 'jobs'>, report: AcceptanceReport) {
+  const result = await record(deps.db, report);
+  if (result.pushId) await deps.jobs.invoicePush(result.pushId);
+  return result;
+}
+
+async function record(db: Db, report: AcceptanceReport) {
   try {
     return await db.transaction((tx) => accept(tx, report));
   } catch (error) {

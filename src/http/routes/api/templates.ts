@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { DomainError } from '../../domain/errors.ts';
-import { formatPercent, HUNDRED_PERCENT } from '../../domain/percent.ts';
-import { listTemplates, saveTemplate } from '../../schedules/templates.ts';
-import { callerOf } from '../auth.ts';
-import { PaymentTerms, Percent } from '../schemas.ts';
-import { body } from '../validate.ts';
+import { DomainError } from '../../../domain/errors.ts';
+import { formatPercent, HUNDRED_PERCENT } from '../../../domain/percent.ts';
+import { listTemplates, saveTemplate } from '../../../schedules/templates.ts';
+import { callerOf } from '../../auth.ts';
+import { PaymentTerms, Percent } from '../../schemas.ts';
+import { body } from '../../validate.ts';
 
 const TemplateBody = z.strictObject({
   key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'must be lower-case letters, digits and dashes'),

@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { recordAcceptance } from '../../acceptance/record.ts';
-import type { AppContext } from '../../context.ts';
-import { newId } from '../../ids.ts';
-import { queuePush } from '../../jobs/invoice-push.ts';
-import { getMilestone, milestoneHistory, moveMilestone, retryInvoice } from '../../schedules/service.ts';
-import { callerOf } from '../auth.ts';
-import { Decimal, Percent, toMinor } from '../schemas.ts';
-import { body, collect, params } from '../validate.ts';
+import { acceptMilestone } from '../../../billing/accept.ts';
+import { retryInvoice } from '../../../billing/retry.ts';
+import type { AppContext } from '../../../context.ts';
+import { newId } from '../../../ids.ts';
+import { getMilestone, milestoneHistory, moveMilestone } from '../../../schedules/service.ts';
+import { callerOf } from '../../auth.ts';
+import { Decimal, Percent, toMinor } from '../../schemas.ts';
+import { body, collect, params } from '../../validate.ts';
 
 const Id = z.object({ id: z.string().min(1).max(64) });
 
@@ -53,7 +53,7 @@ export function milestoneRoutes(ctx: AppContext): Router {
         ? { amount: toMinor(input.portion.amount, currency, 'portion.amount', issues) }
         : (input.portion ?? null),
     );
-    const result = await recordAcceptance(caller.db, {
+    const result = await acceptMilestone(ctx, {
       tenantId: caller.tenant.id,
       source: 'manual',
       sourceEventId: req.header('idempotency-key') ?? newId('manual'),
@@ -65,15 +65,12 @@ export function milestoneRoutes(ctx: AppContext): Router {
       note: input.note,
       actor: caller.actor,
     });
-    await queuePush(ctx, result.pushId);
     res.status(result.outcome === 'accepted' ? 201 : 200).json(result);
   });
 
   /** After the cause of a refused invoice is fixed (in QuickBooks or the settings), try again. */
   router.post('/milestones/:id/retry-invoice', async (req, res) => {
-    const { pushId, attempt, milestone } = await retryInvoice(callerOf(res), params(req, Id).id);
-    await queuePush(ctx, pushId, attempt);
-    res.status(202).json(milestone);
+    res.status(202).json(await retryInvoice(ctx, callerOf(res), params(req, Id).id));
   });
 
   router.post('/milestones/:id/dispute', async (req, res) => {

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { today } from '../domain/dates.ts';
 import { withhold } from '../domain/retainage.ts';
 import { dueDate } from '../domain/terms.ts';
@@ -46,4 +46,23 @@ export async function recordPush(
     dueDate: dueDate(invoiceDate, milestone.paymentTerms ?? schedule.paymentTerms),
   });
   return id;
+}
+
+export type Push = typeof invoicePushes.$inferSelect;
+
+export async function findPush(db: Queryable, pushId: string): Promise<Push | undefined> {
+  const [push] = await db.select().from(invoicePushes).where(eq(invoicePushes.id, pushId));
+  return push;
+}
+
+/** Invoices QuickBooks refused, with its reason, for the people who fix the cause. */
+export function failedPushes(db: Queryable, tenantId: string) {
+  return db
+    .select({
+      milestoneId: invoicePushes.milestoneId,
+      docNumber: invoicePushes.docNumber,
+      error: invoicePushes.errorMessage,
+    })
+    .from(invoicePushes)
+    .where(and(eq(invoicePushes.tenantId, tenantId), eq(invoicePushes.status, 'failed')));
 }

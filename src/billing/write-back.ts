@@ -1,0 +1,150 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { type BillingSummary, billingSummary } from '../domain/billing-summary.ts';
+import { DomainError } from '../domain/errors.ts';
+import { displayMoney } from '../domain/money.ts';
+import { formatPercent, HUNDRED_PERCENT } from '../domain/percent.ts';
+import { withLock } from '../redis/lock.ts';
+import { findSchedule, type MilestoneRow, milestonesOf } from '../schedules/repository.ts';
+import type { Queryable } from '../store/db.ts';
+import { acceptances, invoicePushes, milestones, schedules, tenants } from '../store/schema.ts';
+import { portalOf } from '../tenants/repository.ts';
+import type { BillingDeps } from './deps.ts';
+import { findPush, type Push } from './ledger.ts';
+
+export type WriteBackOutcome = 'written' | 'already_written' | 'deal_not_found';
+
+/**
+ * Writes one created invoice back to its HubSpot deal: the billing properties, then a note.
+ * Holding a lock per push, so a stalled job re-run elsewhere cannot add a second note.
+ */
+export function writeBack(deps: BillingDeps, pushId: string): Promise<WriteBackOutcome> {
+  return withLock(deps.redis, `lock:hubspot-write-back:${pushId}`, () => writeBackLocked(deps, pushId), {
+    ttlMs: 120_000,
+    waitMs: 130_000,
+  });
+}
+
+async function writeBackLocked(deps: BillingDeps, pushId: string): Promise<WriteBackOutcome> {
+  const { db } = deps;
+  const push = await createdPush(db, pushId);
+  if (push.writtenBackAt) return 'already_written';
+  const facts = await invoiceFacts(db, push);
+  const portal = portalOf(facts.tenant);
+  const { dealId } = facts.schedule;
+
+  const summary = await dealBillingSummary(db, push.tenantId, dealId);
+  if ((await deps.hubspot.writeBillingSummary(portal, dealId, summary)) === 'deal_not_found') {
+    // Deleted in HubSpot: there is nothing to write to, now or on any retry.
+    deps.logger.warn({ pushId, dealId }, 'deal no longer exists in HubSpot; write-back skipped');
+    await markWrittenBack(db, push.id);
+    return 'deal_not_found';
+  }
+  const url = deps.quickbooks.invoiceUrl(push.qboInvoiceId);
+  await deps.hubspot.addNoteOnce(portal, {
+    dealId,
+    key: `invoice:${push.id}`,
+    marker: escapeHtml(url),
+    body: invoiceNote({ ...facts, push, url }),
+  });
+  await markWrittenBack(db, push.id);
+  deps.logger.info({ pushId, dealId, docNumber: push.docNumber }, 'invoice written back to HubSpot');
+  return 'written';
+}
+
+/** The deal's roll-up from the database alone: its schedule, milestones and created invoices. */
+export async function dealBillingSummary(
+  db: Queryable,
+  tenantId: string,
+  dealId: string,
+): Promise<BillingSummary> {
+  const schedule = await findSchedule(db, tenantId, dealId);
+  if (!schedule) return billingSummary(undefined, [], []);
+  const rows = await milestonesOf(db, schedule.id);
+  const invoices = rows.length
+    ? await db
+        .select({ milestoneId: invoicePushes.milestoneId, amount: invoicePushes.amount })
+        .from(invoicePushes)
+        .where(
+          and(
+            eq(invoicePushes.tenantId, tenantId),
+            eq(invoicePushes.status, 'created'),
+            inArray(
+              invoicePushes.milestoneId,
+              rows.map((r) => r.id),
+            ),
+          ),
+        )
+    : [];
+  return billingSummary(schedule, rows, invoices);
+}
+
+type CreatedPush = Push & { qboInvoiceId: string };
+
+async function createdPush(db: Queryable, pushId: string): Promise<CreatedPush> {
+  const push = await findPush(db, pushId);
+  if (!push) throw new DomainError('not_found', `no invoice push ${pushId}`);
+  if (push.status !== 'created' || !push.qboInvoiceId) {
+    throw new DomainError(
+      'push_not_created',
+      `invoice push ${pushId} is ${push.status}; only created invoices are written back`,
+    );
+  }
+  return { ...push, qboInvoiceId: push.qboInvoiceId };
+}
+
+/** What the note says: whose invoice, for which milestone and which part of it. */
+async function invoiceFacts(db: Queryable, push: Push) {
+  const [row] = await db
+    .select({ tenant: tenants, milestone: milestones, schedule: schedules, acceptance: acceptances })
+    .from(milestones)
+    .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
+    .innerJoin(tenants, eq(tenants.id, milestones.tenantId))
+    .leftJoin(acceptances, eq(acceptances.id, push.acceptanceId))
+    .where(and(eq(milestones.id, push.milestoneId), eq(milestones.tenantId, push.tenantId)));
+  if (!row) throw new DomainError('not_found', `milestone ${push.milestoneId} of push ${push.id} is gone`);
+  const [split] = await db
+    .select({ id: milestones.id })
+    .from(milestones)
+    .where(eq(milestones.splitFromId, row.milestone.id))
+    .limit(1);
+  const partial = row.milestone.splitFromId !== null || split !== undefined;
+  return { ...row, portion: portionText(row.milestone, row.acceptance?.percent ?? null, partial) };
+}
+
+function portionText(milestone: MilestoneRow, acceptedPercent: number | null, partial: boolean): string {
+  if (acceptedPercent !== null && acceptedPercent < HUNDRED_PERCENT)
+    return `${formatPercent(acceptedPercent)} % of the milestone`;
+  if (partial) return 'partial acceptance';
+  if (milestone.percent !== null) return `${formatPercent(milestone.percent)} % of the contract`;
+  return 'fixed amount';
+}
+
+async function markWrittenBack(db: Queryable, pushId: string): Promise<void> {
+  await db
+    .update(invoicePushes)
+    .set({ writtenBackAt: new Date(), updatedAt: new Date() })
+    .where(and(eq(invoicePushes.id, pushId), isNull(invoicePushes.writtenBackAt)));
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+export function invoiceNote(facts: {
+  push: Pick<Push, 'docNumber' | 'amount' | 'currency' | 'dueDate'>;
+  milestone: Pick<MilestoneRow, 'name'>;
+  portion: string;
+  url: string;
+}): string {
+  const { push, milestone, portion, url } = facts;
+  const doc = escapeHtml(push.docNumber);
+  const due = push.dueDate ? `due ${escapeHtml(push.dueDate)}` : 'no due date';
+  return (
+    `<p>Invoice <strong>${doc}</strong> created in QuickBooks for milestone ` +
+    `<strong>${escapeHtml(milestone.name)}</strong> (${escapeHtml(portion)}): ` +
+    `${escapeHtml(displayMoney(push.amount, push.currency))}, ${due}.</p>` +
+    `<p><a href="${escapeHtml(url)}">Open invoice ${doc} in QuickBooks</a></p>`
+  );
+}

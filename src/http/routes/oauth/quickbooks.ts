@@ -1,0 +1,105 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../../../context.ts';
+import { QuickBooksOAuthError } from '../../../quickbooks/index.ts';
+import { isUniqueViolation } from '../../../store/db.ts';
+import { authorizeWithState, consumeState } from '../../oauth-state.ts';
+import { page } from '../../pages.ts';
+import { HttpProblem } from '../../problem.ts';
+import { requireSession, sessionOf } from '../../session.ts';
+
+const Callback = z.object({
+  code: z.string().min(1).max(512).optional(),
+  state: z.string().min(1).max(128).optional(),
+  realmId: z
+    .string()
+    .regex(/^\d{1,32}$/, 'must be a QuickBooks company id')
+    .optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(500).optional(),
+});
+
+const companyInUse = (realmId: string) =>
+  new HttpProblem(
+    'quickbooks_realm_in_use',
+    `QuickBooks company ${realmId} is already connected to another HubSpot portal; disconnect it there first`,
+  );
+
+/** Connecting a tenant's QuickBooks company: a single-use state bound to the tenant, the code exchange, the realm. */
+export function quickbooksOAuthRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const session = requireSession(ctx.db);
+
+  router.get('/oauth/quickbooks/connect', session, async (_req, res) => {
+    res.redirect(
+      302,
+      await authorizeWithState(ctx.db, 'quickbooks', sessionOf(res).tenantId, ctx.quickbooks.authorizeUrl),
+    );
+  });
+
+  // The session is checked here too: a state bound to someone else's tenant, completed in this
+  // browser, would otherwise attach this admin's company to a stranger's portal.
+  router.get('/oauth/quickbooks/callback', session, async (req, res) => {
+    const query = Callback.parse(req.query);
+    if (query.error) {
+      if (query.state) await consumeState(ctx.db, 'quickbooks', query.state);
+      const declined = query.error === 'access_denied';
+      throw new HttpProblem(
+        'forbidden',
+        declined
+          ? 'QuickBooks was not connected: access was declined on the Intuit page. Use "Connect QuickBooks" to try again.'
+          : `QuickBooks did not authorise the connection: ${query.error_description ?? query.error}`,
+      );
+    }
+    if (!query.code || !query.state || !query.realmId)
+      throw new HttpProblem('invalid_request', 'the callback needs code, state and realmId');
+    const state = await consumeState(ctx.db, 'quickbooks', query.state);
+    const tenantId = sessionOf(res).tenantId;
+    if (!state?.tenantId || state.tenantId !== tenantId) {
+      throw new HttpProblem(
+        'forbidden',
+        'this connect link expired, was already used or belongs to another sign-in; start again from "Connect QuickBooks"',
+      );
+    }
+    const realmId = query.realmId;
+    // Checked before the exchange so that no grant is created for a company we would refuse.
+    const holder = await ctx.quickbooks.realmHolder(realmId);
+    if (holder && holder !== tenantId) throw companyInUse(realmId);
+
+    const tokens = await ctx.quickbooks.exchangeCode(query.code).catch((error: unknown) => {
+      if (!(error instanceof QuickBooksOAuthError)) throw error;
+      if (error.invalidGrant) {
+        throw new HttpProblem(
+          'forbidden',
+          'QuickBooks did not accept the authorisation (it expired or was already used); connect QuickBooks again',
+        );
+      }
+      throw new HttpProblem('quickbooks_error', `QuickBooks could not be connected: ${error.message}`);
+    });
+    try {
+      await ctx.quickbooks.connect(tenantId, realmId, tokens);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Another tenant took the company between the check and the save: the new grant is ours to end.
+      await ctx.quickbooks.revoke({ tenantId, realmId }, tokens.refresh_token);
+      throw companyInUse(realmId);
+    }
+    ctx.logger.info({ tenantId, realmId }, 'QuickBooks company connected');
+    res.type('html').send(
+      page({
+        title: 'QuickBooks connected',
+        heading: `QuickBooks company ${realmId} connected`,
+        body: [
+          'Accepted milestones of your HubSpot deals are now invoiced in this QuickBooks Online company. You can close this window.',
+        ],
+      }),
+    );
+  });
+
+  router.post('/oauth/quickbooks/disconnect', session, async (_req, res) => {
+    const { realmId } = await ctx.quickbooks.disconnect(sessionOf(res).tenantId);
+    res.json({ disconnected: true, realmId });
+  });
+
+  return router;
+}

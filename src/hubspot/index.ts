@@ -1,0 +1,81 @@
+import type { BillingSummary } from '../domain/billing-summary.ts';
+import { hubspotInstalls } from '../store/schema.ts';
+import { type HubSpotDeps, hubspotLimiter, type Portal } from './client.ts';
+import { type Deal, fetchDeal, recentDeal } from './deals.ts';
+import { addNoteOnce, type NoteRequest } from './notes.ts';
+import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
+import { ensureBillingProperties, writeBillingSummary } from './properties.ts';
+import { hubspotTokens, issued } from './tokens.ts';
+
+export type { HubSpotDeps, Portal } from './client.ts';
+export { HUBSPOT_PACE } from './client.ts';
+export type { Deal, DealParties } from './deals.ts';
+export { type DealChange, dealChange, dedupeKey, HubSpotEvent } from './events.ts';
+export type { NoteRequest } from './notes.ts';
+export { hubspotApp, SCOPES } from './oauth.ts';
+export { BILLING_PROPERTIES, billingPropertyValues } from './properties.ts';
+export { verifyV3 } from './signature.ts';
+
+/** What the HubSpot install's code exchange learned: the portal, who installed, their grant. */
+export interface Installation {
+  portalId: string;
+  hubDomain: string | null;
+  installedBy: string | null;
+  tokens: TokenResponse;
+}
+
+/** The app's view of HubSpot: install, deals, and what it writes back to them. */
+export interface HubSpot {
+  authorizeUrl(state: string): string;
+  /** Exchanges an authorization code and learns which portal it is for. */
+  exchangeCode(code: string): Promise<Installation>;
+  saveInstall(tenantId: string, installation: Installation): Promise<void>;
+  accessToken(tenantId: string, opts?: { force?: boolean }): Promise<string>;
+  deal(portal: Portal, dealId: string): Promise<Deal>;
+  /** The deal as HubSpot had it at most five minutes ago (shared cache). */
+  recentDeal(portal: Portal, dealId: string): Promise<Deal>;
+  /** Creates the deal properties the summary is written to, once per portal. */
+  ensureBillingProperties(portal: Portal): Promise<void>;
+  writeBillingSummary(
+    portal: Portal,
+    dealId: string,
+    summary: BillingSummary,
+  ): Promise<'written' | 'deal_not_found'>;
+  addNoteOnce(portal: Portal, note: NoteRequest): Promise<string>;
+}
+
+export function createHubSpot(deps: HubSpotDeps): HubSpot {
+  const tokens = hubspotTokens(deps);
+  const conn = {
+    ...deps,
+    limiter: hubspotLimiter(deps.redis),
+    accessToken: (tenantId: string, opts?: { force?: boolean }) => tokens.accessToken(tenantId, opts),
+  };
+  return {
+    authorizeUrl: (state) => authorizeUrl(deps.config, state),
+    async exchangeCode(code) {
+      const granted = await exchangeCode(deps.config, code);
+      const info = await introspect(deps.config, granted.access_token);
+      return {
+        portalId: String(granted.hub_id ?? info.hub_id),
+        hubDomain: info.hub_domain ?? null,
+        installedBy: info.user ?? null,
+        tokens: granted,
+      };
+    },
+    async saveInstall(tenantId, installation) {
+      const { portalId, installedBy } = installation;
+      await deps.db
+        .insert(hubspotInstalls)
+        .values({ tenantId, portalId, installedBy })
+        .onConflictDoUpdate({ target: hubspotInstalls.tenantId, set: { portalId, updatedAt: new Date() } });
+      await tokens.save(tenantId, issued(installation.tokens));
+    },
+    accessToken: conn.accessToken,
+    deal: (portal, dealId) => fetchDeal(conn, portal, dealId),
+    recentDeal: (portal, dealId) => recentDeal(conn, portal, dealId),
+    ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
+    writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),
+    addNoteOnce: (portal, note) => addNoteOnce(conn, portal, note),
+  };
+}

@@ -1,0 +1,195 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { type BillingSummary, SCHEDULE_STATUSES, type ScheduleStatus } from '../domain/billing-summary.ts';
+import { DomainError } from '../domain/errors.ts';
+import { formatAmount } from '../domain/money.ts';
+import type { Db } from '../store/db.ts';
+import { hubspotInstalls } from '../store/schema.ts';
+import { type Connection, isNotFound, type Portal, withHubSpot } from './client.ts';
+
+/** The "Milestone billing" property group on deals. */
+export const BILLING_GROUP = { name: 'milestone_billing', label: 'Milestone billing', displayOrder: -1 };
+
+const STATUS_OPTIONS: Record<ScheduleStatus, { label: string; description: string }> = {
+  none: { label: 'No schedule', description: 'The deal has no milestone billing schedule.' },
+  draft: { label: 'Draft', description: 'A schedule exists; no milestone has been accepted yet.' },
+  active: { label: 'Active', description: 'Milestones are being accepted and invoiced.' },
+  attention: {
+    label: 'Needs attention',
+    description: 'An invoice failed to reach QuickBooks, or the schedule no longer matches the deal.',
+  },
+  complete: { label: 'Complete', description: 'Every milestone has been invoiced.' },
+};
+
+const currencyProperty = (name: string, label: string, description: string, displayOrder: number) => ({
+  name,
+  label,
+  description,
+  groupName: BILLING_GROUP.name,
+  type: 'number',
+  fieldType: 'number',
+  numberDisplayHint: 'currency',
+  displayOrder,
+});
+
+export const BILLING_PROPERTIES = [
+  currencyProperty(
+    'mb_invoiced_to_date',
+    'Invoiced to date',
+    'Total of the milestone invoices created in QuickBooks for this deal, in the schedule currency.',
+    0,
+  ),
+  currencyProperty(
+    'mb_paid_to_date',
+    'Paid to date',
+    'Payments recorded in QuickBooks against this deal’s milestone invoices.',
+    1,
+  ),
+  currencyProperty('mb_outstanding', 'Outstanding', 'Invoiced to date minus paid to date.', 2),
+  {
+    name: 'mb_next_milestone_date',
+    label: 'Next milestone date',
+    description: 'Planned date of the earliest milestone that is not yet accepted.',
+    groupName: BILLING_GROUP.name,
+    type: 'date',
+    fieldType: 'date',
+    displayOrder: 3,
+  },
+  {
+    name: 'mb_schedule_status',
+    label: 'Billing schedule status',
+    description: 'Where the deal’s milestone billing schedule stands.',
+    groupName: BILLING_GROUP.name,
+    type: 'enumeration',
+    fieldType: 'select',
+    displayOrder: 4,
+    options: SCHEDULE_STATUSES.map((value, displayOrder) => ({
+      value,
+      ...STATUS_OPTIONS[value],
+      displayOrder,
+      hidden: false,
+    })),
+  },
+];
+
+/** The deal property values, as the strings HubSpot stores; empty clears a property. */
+export function billingPropertyValues(summary: BillingSummary) {
+  const { currency } = summary;
+  const money = (minor: number) => (currency ? formatAmount(minor, currency) : '');
+  return {
+    mb_invoiced_to_date: money(summary.invoiced),
+    mb_paid_to_date: money(summary.paid),
+    mb_outstanding: money(summary.outstanding),
+    mb_next_milestone_date: summary.nextMilestoneDate ?? '',
+    mb_schedule_status: summary.status,
+  };
+}
+
+type Deps = Connection & { db: Db };
+
+const Created = z.object({ name: z.string() });
+const ErrorBody = z.object({ message: z.string() });
+
+/**
+ * Creates the group and the properties in the portal, once: afterwards `propertiesReadyAt`
+ * short-cuts every call. Concurrent callers may race; whoever loses gets 409 and is done too.
+ */
+export async function ensureBillingProperties(deps: Deps, portal: Portal): Promise<void> {
+  const [install] = await deps.db
+    .select({ readyAt: hubspotInstalls.propertiesReadyAt })
+    .from(hubspotInstalls)
+    .where(eq(hubspotInstalls.tenantId, portal.tenantId));
+  if (install?.readyAt) return;
+  // Properties name their group, so it must exist before any of them.
+  await createDefinition(deps, portal, '/crm/v3/properties/deals/groups', BILLING_GROUP);
+  await Promise.all(
+    BILLING_PROPERTIES.map((p) => createDefinition(deps, portal, '/crm/v3/properties/deals', p)),
+  );
+  await deps.db
+    .update(hubspotInstalls)
+    .set({ propertiesReadyAt: new Date() })
+    .where(eq(hubspotInstalls.tenantId, portal.tenantId));
+}
+
+/**
+ * POSTs a group or property definition. Through `apiRequest` rather than the generated
+ * `coreApi.create` because SDK 13.5's serializer drops `numberDisplayHint`, and without it the
+ * amounts would not show as currency. Safe to repeat: a second create answers 409.
+ */
+function createDefinition(
+  deps: Deps,
+  portal: Portal,
+  path: string,
+  body: object,
+): Promise<'created' | 'exists'> {
+  return withHubSpot(
+    deps,
+    portal,
+    async (client) => {
+      const res = await client.apiRequest({ method: 'POST', path, body });
+      // Another process got there first: the definition exists, which is all we need.
+      if (res.status === 409) return 'exists';
+      const json: unknown = await res.json().catch(() => undefined);
+      if (!res.ok) throw apiException(res.status, json);
+      Created.parse(json);
+      return 'created';
+    },
+    { safeToRepeat: true },
+  );
+}
+
+/** Shaped like the SDK's ApiException so that withHubSpot retries and reports it alike. */
+function apiException(status: number, body: unknown): Error {
+  const parsed = ErrorBody.safeParse(body);
+  const message = parsed.success ? parsed.data.message : `HTTP ${status}`;
+  return Object.assign(new Error(message), { code: status, body });
+}
+
+const Updated = z.object({ id: z.string() });
+
+/**
+ * Writes the deal's billing properties, creating them first if the portal lacks them (or someone
+ * deleted them in HubSpot meanwhile). A deal deleted in HubSpot answers `deal_not_found`.
+ */
+export async function writeBillingSummary(
+  deps: Deps,
+  portal: Portal,
+  dealId: string,
+  summary: BillingSummary,
+): Promise<'written' | 'deal_not_found'> {
+  const values = billingPropertyValues(summary);
+  await ensureBillingProperties(deps, portal);
+  try {
+    if (await patchDeal(deps, portal, dealId, values)) return 'written';
+    await deps.db
+      .update(hubspotInstalls)
+      .set({ propertiesReadyAt: null })
+      .where(eq(hubspotInstalls.tenantId, portal.tenantId));
+    await ensureBillingProperties(deps, portal);
+    if (await patchDeal(deps, portal, dealId, values)) return 'written';
+  } catch (error) {
+    if (isNotFound(error)) return 'deal_not_found';
+    throw error;
+  }
+  throw new DomainError('hubspot_error', 'HubSpot does not know the milestone billing deal properties');
+}
+
+/** False when HubSpot refuses the values because a property does not exist. */
+function patchDeal(deps: Deps, portal: Portal, dealId: string, values: Record<string, string>) {
+  return withHubSpot(
+    deps,
+    portal,
+    async (client) => {
+      try {
+        Updated.parse(await client.crm.deals.basicApi.update(dealId, { properties: values }));
+        return true;
+      } catch (error) {
+        const { code, body } = error as { code?: unknown; body?: unknown };
+        if (code === 400 && JSON.stringify(body ?? '').includes('PROPERTY_DOESNT_EXIST')) return false;
+        throw error;
+      }
+    },
+    // The same values written twice leave the deal as once.
+    { safeToRepeat: true },
+  );
+}

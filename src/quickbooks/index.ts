@@ -1,0 +1,127 @@
+import { DomainError } from '../domain/errors.ts';
+import { type Company, openCompany, type QuickBooksDeps } from './company.ts';
+import { type BillingParty, resolveCustomer } from './customers.ts';
+import type { InvoiceDraft, InvoiceFacts } from './invoice-mapping.ts';
+import {
+  attachNote,
+  createInvoice,
+  type FoundInvoice,
+  invoiceByDocNumber,
+  invoiceUrl,
+  sendInvoice,
+} from './invoices.ts';
+import { RealmLimits } from './limits.ts';
+import { authorizeUrl, exchangeCode, type TokenResponse } from './oauth.ts';
+import {
+  companyFacts,
+  forgetReferences,
+  type InvoiceSettings,
+  lineTaxCode,
+  salesTerm,
+  serviceItem,
+} from './references.ts';
+import {
+  connectionOf,
+  disconnect,
+  qboAccessToken,
+  realmHolder,
+  revokeQuietly,
+  saveConnection,
+} from './tokens.ts';
+
+export type { QuickBooksDeps } from './company.ts';
+export type { BillingParty } from './customers.ts';
+export { QboError } from './errors.ts';
+export type { InvoiceDraft } from './invoice-mapping.ts';
+export type { FoundInvoice } from './invoices.ts';
+export { QuickBooksOAuthError } from './oauth.ts';
+export type { InvoiceSettings } from './references.ts';
+
+/** One company, opened for one job. */
+export interface QuickBooksCompany {
+  realmId: string;
+  /** Resolves the customer, item, term and tax code the invoice needs; refusals are DomainErrors or QboErrors. */
+  prepareInvoice(draft: InvoiceDraft, party: BillingParty, settings: InvoiceSettings): Promise<InvoiceFacts>;
+  createInvoice(
+    invoice: InvoiceFacts,
+    requestId: string,
+  ): Promise<{ id: string; intuitTid: string | undefined }>;
+  invoiceByDocNumber(docNumber: string): Promise<FoundInvoice | undefined>;
+  attachNote(invoiceId: string, note: string): Promise<void>;
+  sendInvoice(invoiceId: string): Promise<void>;
+  /** Drops the cached item, term and tax ids, after QuickBooks called one of them invalid. */
+  forgetReferences(): Promise<void>;
+}
+
+/** The app's view of QuickBooks Online: the connection, and invoices in the connected company. */
+export interface QuickBooks {
+  authorizeUrl(state: string): string;
+  exchangeCode(code: string): Promise<TokenResponse>;
+  connectedRealm(tenantId: string): Promise<string | undefined>;
+  /** The tenant the company is connected to, if any. */
+  realmHolder(realmId: string): Promise<string | undefined>;
+  connect(tenantId: string, realmId: string, tokens: TokenResponse): Promise<void>;
+  disconnect(tenantId: string): Promise<{ realmId: string }>;
+  /** Ends a grant the app will not store (a company it refused). */
+  revoke(of: { tenantId: string; realmId: string }, refreshToken: string): Promise<void>;
+  accessToken(
+    tenantId: string,
+    opts?: { force?: boolean },
+  ): Promise<{ accessToken: string; realmId: string }>;
+  /** `signal`: once aborted, the company makes no further request. */
+  company(tenantId: string, signal?: AbortSignal): Promise<QuickBooksCompany>;
+  invoiceUrl(invoiceId: string): string;
+}
+
+export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
+  const limits = new RealmLimits(deps.redis, { pauseMs: deps.config.quickbooks.throttlePauseMs });
+  return {
+    authorizeUrl: (state) => authorizeUrl(deps.config, state),
+    exchangeCode: (code) => exchangeCode(deps.config, code),
+    connectedRealm: async (tenantId) => (await connectionOf(deps.db, tenantId))?.realmId,
+    realmHolder: (realmId) => realmHolder(deps.db, realmId),
+    connect: (tenantId, realmId, tokens) => saveConnection(deps, tenantId, realmId, tokens),
+    disconnect: (tenantId) => disconnect(deps, tenantId),
+    revoke: (of, refreshToken) => revokeQuietly(deps, of, refreshToken),
+    accessToken: (tenantId, opts) => qboAccessToken(deps, tenantId, opts),
+    async company(tenantId, signal) {
+      return companyOf(deps, await openCompany({ ...deps, limits }, tenantId, signal));
+    },
+    invoiceUrl: (invoiceId) => invoiceUrl(deps.config, invoiceId),
+  };
+}
+
+function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
+  return {
+    realmId: company.realmId,
+    async prepareInvoice(draft, party, settings) {
+      const facts = await companyFacts(deps, company, company.tenantId);
+      if (draft.currency !== facts.homeCurrency && !facts.multiCurrency) {
+        throw new DomainError(
+          'quickbooks_setup',
+          `this deal is in ${draft.currency} but the QuickBooks company works only in ${facts.homeCurrency}; turn on multicurrency in QuickBooks`,
+        );
+      }
+      const [customerId, itemId, termId] = await Promise.all([
+        resolveCustomer(deps, company, facts, company.tenantId, party, draft.currency),
+        serviceItem(deps, company, settings),
+        salesTerm(deps, company, draft.paymentTerms),
+      ]);
+      const { paymentTerms: _terms, ...rest } = draft;
+      return {
+        ...rest,
+        customerId,
+        itemId,
+        termId,
+        taxCode: lineTaxCode(facts, settings),
+        billEmail: party.email,
+        multiCurrency: facts.multiCurrency,
+      };
+    },
+    createInvoice: (invoice, requestId) => createInvoice(company, invoice, requestId),
+    invoiceByDocNumber: (docNumber) => invoiceByDocNumber(company, docNumber),
+    attachNote: (invoiceId, note) => attachNote(company, invoiceId, note),
+    sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
+    forgetReferences: () => forgetReferences(deps, company.tenantId),
+  };
+}
