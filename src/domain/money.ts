@@ -1,12 +1,7 @@
 import { isCurrency, minorDigits } from './currencies.ts';
 import { DomainError } from './errors.ts';
 
-/** An amount in integer minor units (cents, yen, fils) of an ISO 4217 currency. Never a float. */
-export interface Money {
-  minor: number;
-  currency: string;
-}
-
+/** Amounts are integer minor units (cents, yen, fils) of an ISO 4217 currency, never floats. */
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
 export function assertCurrency(code: string): void {

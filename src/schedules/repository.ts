@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { ContractTerms, Milestone } from '../domain/schedule.ts';
 import type { Queryable } from '../store/db.ts';
 import { milestones, schedules } from '../store/schema.ts';
@@ -44,10 +44,6 @@ export async function findMilestone(
     .from(milestones)
     .where(and(eq(milestones.tenantId, tenantId), eq(milestones.id, id)));
   return row;
-}
-
-export function milestonesByIds(db: Queryable, ids: string[]): Promise<MilestoneRow[]> {
-  return ids.length ? db.select().from(milestones).where(inArray(milestones.id, ids)) : Promise.resolve([]);
 }
 
 export function termsOf(schedule: ScheduleRow): ContractTerms {
