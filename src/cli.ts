@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { failedPushes } from './billing/ledger.ts';
 import { retryInvoice } from './billing/retry.ts';
-import { startRuntime } from './runtime.ts';
+import { loadConfig, startRuntime } from './runtime.ts';
 import { getSchedule } from './schedules/service.ts';
 import {
   acceptanceSecret,
@@ -55,7 +55,7 @@ function need(name: 'portal' | 'deal' | 'milestone'): string {
   return value;
 }
 
-const runtime = await startRuntime({ LOG_LEVEL: 'warn', ...process.env });
+const runtime = await startRuntime(loadConfig({ LOG_LEVEL: 'warn', ...process.env }));
 const { db } = runtime.database;
 const key = runtime.encryptionKey;
 try {

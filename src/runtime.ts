@@ -1,6 +1,6 @@
 import { type Config, ConfigError, encryptionKey, parseConfig } from './config.ts';
 import { type AppContext, createContext } from './context.ts';
-import { createLogger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import { connectRedis } from './redis/connect.ts';
 import { openDatabase } from './store/db.ts';
 
@@ -8,11 +8,10 @@ export interface Runtime extends AppContext {
   close(): Promise<void>;
 }
 
-/** What every process (web, worker, CLI) opens first. A bad environment stops it with every problem listed. */
-export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
-  let config: Config;
+/** The environment, parsed; a bad one stops the process with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    config = parseConfig(env);
+    return parseConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -20,6 +19,10 @@ export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promis
     }
     throw error;
   }
+}
+
+/** What every process (web, worker, CLI) opens first: the database (migrated), Redis, the context. */
+export async function startRuntime(config: Config = loadConfig()): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
   const key = encryptionKey(config, (msg) => logger.warn(msg));
   const database = await openDatabase(
@@ -35,4 +38,24 @@ export async function startRuntime(env: NodeJS.ProcessEnv = process.env): Promis
       await database.close();
     },
   };
+}
+
+/**
+ * SIGTERM or SIGINT: `stop` (finish what is in flight, close connections), then exit. A process
+ * manager allows 30 s after SIGTERM; past 25 s the process exits anyway, with code 1.
+ */
+export function onShutdown(logger: Logger, stop: () => Promise<void>, deadlineMs = 25_000): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down');
+      setTimeout(() => process.exit(1), deadlineMs).unref();
+      stop().then(
+        () => process.exit(0),
+        (error: Error) => {
+          logger.error({ err: error.message }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

@@ -18,9 +18,8 @@ import type { Server } from 'node:http';
 import { and, eq, inArray } from 'drizzle-orm';
 import { formatAmount } from '../../src/domain/money.ts';
 import { createApp } from '../../src/http/app.ts';
-import { JOBS } from '../../src/jobs/index.ts';
-import { sweepInbox, sweepPushes } from '../../src/jobs/sweep.ts';
-import { type Runtime, startRuntime } from '../../src/runtime.ts';
+import { startWorker } from '../../src/jobs/worker.ts';
+import { loadConfig, type Runtime, startRuntime } from '../../src/runtime.ts';
 import { customerMappings, invoicePushes, milestones } from '../../src/store/schema.ts';
 import { acceptanceSecret, createApiKey, findTenantByPortal } from '../../src/tenants/repository.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
@@ -54,6 +53,7 @@ let redisChild: ChildProcess | undefined;
 let runtime: Runtime | undefined;
 let server: Server | undefined;
 const timers: NodeJS.Timeout[] = [];
+let stopSweeping = () => {};
 let stopping = false;
 
 async function stop(code: number): Promise<never> {
@@ -61,6 +61,7 @@ async function stop(code: number): Promise<never> {
     stopping = true;
     setTimeout(() => process.exit(code || 1), 15_000).unref();
     for (const t of timers) clearInterval(t);
+    stopSweeping();
     if (server) {
       const closed = new Promise((r) => server!.close(r));
       server.closeAllConnections();
@@ -152,19 +153,12 @@ async function main() {
     QBO_REVOKE_URL: qbo.revokeUrl,
   };
   delete appEnv.DATABASE_URL;
-  const rt = await startRuntime(appEnv);
+  const rt = await startRuntime(loadConfig(appEnv));
   runtime = rt;
   const { db } = rt.database;
   const appUrl = rt.config.publicUrl;
   server = await listening('The app', 'PORT', settings.port, () => listen(createApp(rt), settings.port));
-  rt.queues.process(JOBS, rt);
-  timers.push(
-    setInterval(() => {
-      Promise.all([sweepInbox(rt), sweepPushes(rt)]).catch((error: Error) =>
-        rt.logger.warn({ err: error.message }, 'sweep failed'),
-      );
-    }, 30_000),
-  );
+  stopSweeping = startWorker(rt).stopSweeping;
 
   // The admin's clicks: install into HubSpot, then connect QuickBooks with the session it started.
   const cookie = await installHubSpot(appUrl);
