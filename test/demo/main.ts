@@ -24,6 +24,7 @@ import { customerMappings, invoicePushes, milestones } from '../../src/store/sch
 import { acceptanceSecret, createApiKey, findTenantByPortal } from '../../src/tenants/repository.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
+import { sandboxEnv } from '../support/sandbox-env.ts';
 import { connectQuickBooks, installHubSpot } from './oauth.ts';
 import { ensureRedis } from './redis.ts';
 
@@ -139,18 +140,7 @@ async function main() {
     REDIS_URL: settings.redisUrl,
     JOB_QUEUE_PREFIX: settings.queuePrefix,
     LOG_LEVEL: settings.logLevel,
-    HUBSPOT_CLIENT_ID: hs.clientId,
-    HUBSPOT_CLIENT_SECRET: hs.clientSecret,
-    HUBSPOT_APP_ID: String(hs.appId),
-    HUBSPOT_API_BASE_URL: hs.url,
-    HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
-    QBO_CLIENT_ID: qbo.clientId,
-    QBO_CLIENT_SECRET: qbo.clientSecret,
-    QBO_ENVIRONMENT: 'sandbox',
-    QBO_API_BASE_URL: qbo.apiBaseUrl,
-    QBO_AUTH_URL: qbo.authorizeUrl,
-    QBO_TOKEN_URL: qbo.tokenUrl,
-    QBO_REVOKE_URL: qbo.revokeUrl,
+    ...sandboxEnv(hs, qbo),
   };
   delete appEnv.DATABASE_URL;
   const rt = await startRuntime(loadConfig(appEnv));

@@ -11,6 +11,7 @@ import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/i
 import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 import { eventually, freePort } from '../support/net.ts';
 import { alive, descendantsOf } from '../support/process-tree.ts';
+import { sandboxEnv } from '../support/sandbox-env.ts';
 
 const root = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -43,16 +44,7 @@ beforeAll(async () => {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     JOB_QUEUE_PREFIX: `start-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
-    HUBSPOT_CLIENT_ID: hs.clientId,
-    HUBSPOT_CLIENT_SECRET: hs.clientSecret,
-    HUBSPOT_API_BASE_URL: hs.url,
-    HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
-    QBO_CLIENT_ID: qbo.clientId,
-    QBO_CLIENT_SECRET: qbo.clientSecret,
-    QBO_API_BASE_URL: qbo.apiBaseUrl,
-    QBO_AUTH_URL: qbo.authorizeUrl,
-    QBO_TOKEN_URL: qbo.tokenUrl,
-    QBO_REVOKE_URL: qbo.revokeUrl,
+    ...sandboxEnv(hs, qbo),
   };
 });
 afterAll(async () => {

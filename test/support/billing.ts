@@ -9,6 +9,7 @@ import { startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { eventually, freePort } from './net.ts';
+import { sandboxEnv } from './sandbox-env.ts';
 
 type Company = { country?: string; homeCurrency?: string; multiCurrency?: boolean };
 type Tenant = Awaited<ReturnType<TestApp['tenant']>>;
@@ -28,16 +29,7 @@ export async function startBilling(
   const appUrl = `http://127.0.0.1:${port}`;
   const t = await startTestApp(
     {
-      HUBSPOT_CLIENT_ID: hs.clientId,
-      HUBSPOT_CLIENT_SECRET: hs.clientSecret,
-      HUBSPOT_API_BASE_URL: hs.url,
-      HUBSPOT_AUTH_URL: `${hs.url}/oauth/authorize`,
-      QBO_CLIENT_ID: qbo.clientId,
-      QBO_CLIENT_SECRET: qbo.clientSecret,
-      QBO_API_BASE_URL: qbo.apiBaseUrl,
-      QBO_AUTH_URL: qbo.authorizeUrl,
-      QBO_TOKEN_URL: qbo.tokenUrl,
-      QBO_REVOKE_URL: qbo.revokeUrl,
+      ...sandboxEnv(hs, qbo),
       QBO_REQUEST_TIMEOUT_MS: '1500',
       QBO_THROTTLE_PAUSE_MS: '300',
       JOB_BACKOFF_MS: '100',
