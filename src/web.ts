@@ -1,38 +1,21 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './http/app.ts';
 import { startWorker } from './jobs/worker.ts';
 import { loadConfig, onShutdown, startRuntime } from './runtime.ts';
 
 /**
- * The web process. The port is taken first, so a second instance on it stops at once with a
- * message naming it. On the embedded default (no DATABASE_URL: PGlite belongs to one process)
- * the worker runs here too, so `npm start` alone turns acceptances into invoices.
+ * The web process. A taken port stops it at once with a message naming the port, before the
+ * database is opened (embedded PGlite would otherwise report its lock instead). On the embedded
+ * default (no DATABASE_URL: PGlite belongs to one process) the worker runs here too, so
+ * `npm start` alone turns acceptances into invoices.
  */
 const config = loadConfig();
-const server = createServer((_req, res) => {
-  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
-  res.end('{"status":"starting"}');
-});
-// Behind a load balancer (60 s idle timeout on most), the app must not close a connection first.
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
-await new Promise<void>((resolve) => {
-  server.once('error', (error: NodeJS.ErrnoException) => {
-    console.error(
-      error.code === 'EADDRINUSE'
-        ? `port ${config.port} is in use: stop what listens there, or set PORT to another port`
-        : `cannot listen on port ${config.port}: ${error.message}`,
-    );
-    process.exit(1);
-  });
-  server.listen(config.port, resolve);
-});
+await listen(createServer(), config.port).then((probe) => new Promise((r) => probe.close(r)));
 
 const runtime = await startRuntime(config);
 const { logger } = runtime;
 const worker = config.databaseUrl ? undefined : startWorker(runtime);
-server.removeAllListeners('request');
-server.on('request', createApp(runtime));
+const server = await listen(createServer(createApp(runtime)), config.port);
 logger.info(
   { port: config.port, database: runtime.database.kind, worker: worker !== undefined },
   `web listening on ${config.publicUrl}`,
@@ -46,3 +29,20 @@ onShutdown(logger, async () => {
   });
   await runtime.close();
 });
+
+function listen(server: Server, port: number): Promise<Server> {
+  // Behind a load balancer (60 s idle timeout on most), the app must not close a connection first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return new Promise((resolve) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      console.error(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is in use: stop what listens there, or set PORT to another port`
+          : `cannot listen on port ${port}: ${error.message}`,
+      );
+      process.exit(1);
+    });
+    server.listen(port, () => resolve(server));
+  });
+}

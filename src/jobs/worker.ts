@@ -1,5 +1,5 @@
 import type { JobContext } from './define.ts';
-import { type Jobs, JOBS } from './index.ts';
+import { JOBS, type Jobs } from './index.ts';
 import type { Queues } from './queues.ts';
 import { sweepInbox, sweepPushes } from './sweep.ts';
 
