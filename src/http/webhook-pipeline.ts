@@ -77,19 +77,19 @@ export function webhookRoute<E>(
             outcome: `malformed: ${result.why}`,
           },
     );
-    const { stored, failed } = await storeEntries(deps.db, entries);
-    for (const { entry, error } of failed)
+    const { stored, unstorable } = await storeEntries(deps.db, entries);
+    for (const entry of unstorable)
       deps.logger.warn(
-        { source: source.source, dedupeKey: entry.dedupeKey, err: error.message },
-        'webhook event not stored',
+        { source: source.source, dedupeKey: entry.dedupeKey },
+        'webhook event not storable as sent; kept in base64 for inspection',
       );
 
     const storedByKey = new Map(stored.map((s) => [s.dedupeKey, s.id]));
-    const failedKeys = new Set(failed.map((f) => f.entry.dedupeKey));
+    const failedKeys = new Set(unstorable.map((e) => e.dedupeKey));
     const delivered: Delivered<E> = { fresh: [], repeated: [], unusable: [], received: parsed.length };
     for (const { result } of parsed) {
       if (!result.ok) delivered.unusable.push({ why: result.why, issues: result.issues });
-      else if (failedKeys.has(result.dedupeKey)) delivered.unusable.push({ why: 'could not be stored' });
+      else if (failedKeys.has(result.dedupeKey)) delivered.unusable.push({ why: 'not storable as sent' });
       else {
         const inboxId = storedByKey.get(result.dedupeKey);
         const { event, tenantId } = result;

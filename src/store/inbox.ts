@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import { newId } from '../ids.ts';
 import type { Db } from './db.ts';
@@ -18,27 +19,52 @@ export interface InboxEntry {
 
 /**
  * Stores the entries not seen before and answers them with their ids; a repeated delivery
- * (same dedupe key) is left out. One batch insert, and if that fails, each entry on its own, so
- * one entry the database refuses never costs the others (it is answered in `failed`).
+ * (same dedupe key) is left out. One batch insert, and if the database refuses it, each entry on
+ * its own, so one entry it cannot hold (a NUL character, say) never costs the others: that one is
+ * kept as sent, in base64, for inspection. Any other failure (the database is away) is thrown, so
+ * that the sender delivers again.
  */
 export async function storeEntries(db: Db, entries: InboxEntry[]) {
   const rows = entries.map((e) => ({ id: newId('in'), ...e }));
-  const insert = (batch: typeof rows) =>
-    db.insert(inbox).values(batch).onConflictDoNothing().returning({ id: inbox.id });
+  const insert = async (batch: typeof rows) =>
+    (await db.insert(inbox).values(batch).onConflictDoNothing().returning({ id: inbox.id })).map((r) => r.id);
   const stored = new Set<string>();
-  const failed: { entry: InboxEntry; error: Error }[] = [];
+  const unstorable: InboxEntry[] = [];
   try {
-    if (rows.length) for (const { id } of await insert(rows)) stored.add(id);
-  } catch {
+    if (rows.length) for (const id of await insert(rows)) stored.add(id);
+  } catch (error) {
+    if (!isDataError(error)) throw error;
     for (const row of rows) {
       try {
-        for (const { id } of await insert([row])) stored.add(id);
+        for (const id of await insert([row])) stored.add(id);
       } catch (error) {
-        failed.push({ entry: row, error: error as Error });
+        if (!isDataError(error)) throw error;
+        unstorable.push(row);
+        const raw = Buffer.from(JSON.stringify(row.payload)).toString('base64');
+        await insert([
+          {
+            ...row,
+            id: newId('in'),
+            dedupeKey: `unstorable:${createHash('sha256').update(raw).digest('hex')}`,
+            payload: { base64: raw },
+            status: 'ignored',
+            outcome: `not storable as sent: ${databaseReason(error)}`,
+          },
+        ]);
       }
     }
   }
-  return { stored: rows.filter((r) => stored.has(r.id)), failed };
+  return { stored: rows.filter((r) => stored.has(r.id)), unstorable };
+}
+
+/** The database's own words, without the failed query (which holds the payload). */
+const databaseReason = (error: unknown) =>
+  ((error as { cause?: Error }).cause?.message ?? 'refused by the database').replace(/\0/g, '');
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): this row, not the database, is the problem. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  return typeof code === 'string' && /^2[23]/.test(code);
 }
 
 export async function settleEntry(

@@ -244,6 +244,42 @@ describe('POST /webhooks/hubspot', () => {
     expect(kept!.outcome).toMatch(/^malformed: /);
   });
 
+  it('stores and processes the rest of a batch when the database refuses one of its events', async () => {
+    const tenant = await newTenant();
+    const portal = Number(tenant.portalId);
+    const [a, b] = await Promise.all([scheduleFor(tenant), scheduleFor(tenant)]);
+    const now = Date.now();
+    // Postgres refuses a NUL character in jsonb: that event can be parsed but not stored.
+    const refused = hs.dealPropertyChangeEvent(portal, a.dealId, 'amount', '1\u0000', { occurredAt: now });
+    const body = JSON.stringify([
+      hs.dealPropertyChangeEvent(portal, a.dealId, 'dealstage', 'contractsent', { occurredAt: now }),
+      refused,
+      hs.dealPropertyChangeEvent(portal, b.dealId, 'dealstage', 'contractsent', { occurredAt: now }),
+    ]);
+    const res = await fetch(targetUrl, {
+      method: 'POST',
+      headers: {
+        ...hs.signedHeaders({ method: 'POST', url: targetUrl, body }),
+        'content-type': 'application/json',
+      },
+      body,
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toEqual({ received: 3, new: 2 });
+    const settledRows = await eventually(
+      () => rows(tenant),
+      (r) => r.filter((row) => row.status === 'processed').length === 2,
+    );
+    expect(await acceptancesOf(tenant)).toHaveLength(2);
+    // The refused event is kept, as sent, for inspection.
+    const kept = settledRows.filter((r) => r.dedupeKey.startsWith('unstorable:'));
+    expect(kept.map((k) => k.status)).toEqual(['ignored']);
+    const sent = kept.map((k) =>
+      JSON.parse(Buffer.from((k.payload as { base64: string }).base64, 'base64').toString()),
+    );
+    expect(sent).toContainEqual(refused);
+  });
+
   it('processes the documented sample batch', async () => {
     const tenant = await newTenant();
     const { dealId } = await scheduleFor(tenant);
