@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOBS } from '../../src/jobs/index.ts';
 import { sweepPushes } from '../../src/jobs/sweep.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { eventually, freePort } from '../support/net.ts';
+import { exited, isRunning, killStarted, spawnNode, spawnTracked } from '../support/processes.ts';
 
 type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
 const root = join(import.meta.dirname, '../..');
@@ -114,18 +115,17 @@ describe('faults on the way to QuickBooks', () => {
 
 describe('a worker killed after QuickBooks created the invoice', () => {
   let b: Billing;
-  const children: ChildProcess[] = [];
   beforeAll(async () => {
     b = await startBilling({ server: true, worker: false });
   });
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    await killStarted();
     await b?.close();
   });
 
-  function worker(): Promise<ChildProcess> {
+  async function worker(): Promise<ChildProcess> {
     const c = b.t.ctx.config;
-    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'test/support/worker-child.ts')], {
+    const child = spawnNode(join(root, 'test/support/worker-child.ts'), [], {
       env: {
         PATH: process.env.PATH!,
         LOG_LEVEL: 'silent',
@@ -146,11 +146,18 @@ describe('a worker killed after QuickBooks created the invoice', () => {
         QBO_REVOKE_URL: c.quickbooks.revokeUrl,
       },
     });
-    children.push(child);
-    return new Promise((resolve, reject) => {
-      child.stdout.on('data', (d) => String(d).includes('ready') && resolve(child));
-      child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        const ready = /^ready (\d+)$/m.exec(String(d));
+        if (ready) resolve(Number(ready[1]));
+      });
+      child.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${err}`)));
     });
+    // The process we hold is the worker itself, not a wrapper: a kill reaches the worker.
+    expect(pid).toBe(child.pid);
+    return child;
   }
 
   it('is restarted and adopts the invoice instead of creating a second one', async () => {
@@ -179,6 +186,9 @@ describe('a worker killed after QuickBooks created the invoice', () => {
       20_000,
     );
     first.kill('SIGKILL');
+    await exited(first);
+    expect(first.signalCode).toBe('SIGKILL');
+    expect(isRunning(first.pid!)).toBe(false);
     b.qbo.clearFaults();
     const stuck = (await tenant.pushesOf()).find((r) => r.milestone.key === 'design');
     expect(stuck!.push.status).toBe('sending');
@@ -197,7 +207,7 @@ describe('Redis restarted while pushes are queued', () => {
 
   const startRedis = () =>
     new Promise<ChildProcess>((resolve, reject) => {
-      const child = spawn('redis-server', [
+      const child = spawnTracked('redis-server', [
         '--port',
         String(port),
         '--bind',
@@ -207,8 +217,9 @@ describe('Redis restarted while pushes are queued', () => {
         '--appendonly',
         'no',
       ]);
-      child.stdout.on('data', (d) => String(d).includes('Ready to accept connections') && resolve(child));
+      child.stdout!.on('data', (d) => String(d).includes('Ready to accept connections') && resolve(child));
       child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
     });
 
   beforeAll(async () => {
@@ -218,7 +229,7 @@ describe('Redis restarted while pushes are queued', () => {
   });
   afterAll(async () => {
     await b?.close();
-    redis?.kill('SIGKILL');
+    await killStarted();
   });
 
   it('loses no acceptance: the ledger is swept back into the queue', async () => {

@@ -1,31 +1,47 @@
-import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { ensureRedis, redisAnswers } from '../demo/redis.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { killLeftovers } from './leaks.ts';
 import { freePort } from './net.ts';
+import { exited, SPAWN_MARKER } from './processes.ts';
 
 const say = (line: string) => console.log(`[test services] ${line}`);
 
 /**
- * vitest globalSetup: Redis and a PostgreSQL server for the suite when the machine has none.
- * Workers fork after this returns and copy process.env then, so what is set here reaches every
- * test file (and the processes they start with process.env).
+ * vitest globalSetup: Redis and a PostgreSQL server for the suite when the machine has none, and
+ * after the run a check that no process the tests started still runs. Workers fork after this
+ * returns and copy process.env then, so what is set here reaches every test file (and the
+ * processes they start with process.env).
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  const run = randomBytes(6).toString('hex');
+  process.env.MB_TEST_RUN = run;
   const stops: Array<() => Promise<void>> = [];
 
   async function teardown() {
     for (const stop of stops.reverse()) await stop();
+    const left = await killLeftovers(`${SPAWN_MARKER}=${run}`);
+    if (left.length > 0) {
+      // A throwing teardown is only logged by vitest: the exit code is what fails the run.
+      process.exitCode = 1;
+      const list = left.map((p) => `  ${p.pid} ${p.command}`).join('\n');
+      throw new Error(
+        `processes started by the tests were still running after the run (now killed):\n${list}`,
+      );
+    }
   }
 
+  // The servers started here inherit the marker, so the check above also proves the teardown
+  // stopped them; it is gone again before the workers fork.
+  process.env[SPAWN_MARKER] = run;
   try {
     const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
     if (!(await redisAnswers(redisUrl))) {
       const url = `redis://127.0.0.1:${await freePort()}`;
       const { child } = await ensureRedis(url, () => {});
       stops.push(async () => {
-        const gone = child && once(child, 'exit');
         child?.kill('SIGTERM');
-        await gone;
+        if (child) await exited(child);
       });
       say(`nothing answers ${redisUrl}: the tests use a throwaway redis-server on ${url}`);
       process.env.REDIS_URL = url;
@@ -40,6 +56,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   } catch (error) {
     await teardown().catch(() => {});
     throw error;
+  } finally {
+    delete process.env[SPAWN_MARKER];
   }
   return teardown;
 }
