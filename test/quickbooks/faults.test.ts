@@ -243,7 +243,11 @@ describe('Redis restarted while pushes are queued', () => {
     const queued = await acceptAll(tenant, deals, 'acc-redis');
     // Redis goes away with every queued job (no persistence), and comes back empty.
     redis.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await exited(redis);
+    await eventually(
+      async () => b.t.redis.status,
+      (status) => status !== 'ready',
+    );
     // An acceptance while Redis is down is still recorded and answered.
     const during = await tenant.accept({
       id: 'acc-redis-down',
