@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JOBS } from '../../src/jobs/index.ts';
 import { sweepPushes } from '../../src/jobs/sweep.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
@@ -21,6 +21,15 @@ function expectOneInvoicePerPush(b: Billing, tenant: Tenant, rows: Awaited<Retur
   expect(new Set(invoices.map((i) => i.DocNumber)).size).toBe(invoices.length);
   for (const r of rows)
     expect(invoices.find((i) => i.DocNumber === r.push.docNumber)?.Id).toBe(r.push.qboInvoiceId);
+}
+
+/** A failure names the seed the sandbox drew its faults from: FAULT_SEED=<n> npm test replays them. */
+function nameSeedOnFailure(seed: () => number | undefined) {
+  afterEach(({ task }) => {
+    if (task.result?.state !== 'fail') return;
+    for (const error of task.result.errors ?? [])
+      error.message += ` [fault injection seed: FAULT_SEED=${seed()} npm test replays its draws]`;
+  });
 }
 
 async function acceptAll(tenant: Tenant, dealIds: string[], prefix: string) {
@@ -47,6 +56,7 @@ describe('faults on the way to QuickBooks', () => {
     b = await startBilling();
   });
   afterAll(() => b?.close());
+  nameSeedOnFailure(() => b?.qbo.faultSeed);
 
   it('ends with one invoice per accepted portion when QuickBooks answers 429, 500 and times out for 30 % of calls', async () => {
     const tenant = await b.connectedTenant();
@@ -122,6 +132,7 @@ describe('a worker killed after QuickBooks created the invoice', () => {
     await killStarted();
     await b?.close();
   });
+  nameSeedOnFailure(() => b?.qbo.faultSeed);
 
   async function worker(): Promise<ChildProcess> {
     const c = b.t.ctx.config;
@@ -231,6 +242,7 @@ describe('Redis restarted while pushes are queued', () => {
     await b?.close();
     await killStarted();
   });
+  nameSeedOnFailure(() => b?.qbo.faultSeed);
 
   it('loses no acceptance: the ledger is swept back into the queue', async () => {
     const tenant = await b.connectedTenant();

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { ensureRedis, redisAnswers } from '../demo/redis.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { killLeftovers } from './leaks.ts';
@@ -16,6 +16,8 @@ const say = (line: string) => console.log(`[test services] ${line}`);
 export default async function setup(): Promise<() => Promise<void>> {
   const run = randomBytes(6).toString('hex');
   process.env.MB_TEST_RUN = run;
+  // One seed per run for the QuickBooks sandbox's fault injection; FAULT_SEED=<n> replays it.
+  process.env.FAULT_SEED ||= String(randomInt(2 ** 31));
   const stops: Array<() => Promise<void>> = [];
 
   async function teardown() {
