@@ -68,7 +68,7 @@ describe('the worker process', () => {
     expect(worker.output()).toContain('"jobs":["hubspot-events","invoice-push","hubspot-write-back"]');
     const stopping = Date.now();
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    expect(await worker.exited, worker.output()).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(25_000);
     rmSync(cwd, { recursive: true, force: true });
   }, 60_000);
