@@ -7,7 +7,7 @@
  * (job backoff, 429 pause, request timeout, job lock). The QuickBooks sandbox answers every API
  * call after 50 ms.
  *
- * Env: DATABASE_URL (else postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL,
+ * Env: DATABASE_URL (else a throwaway embedded PostgreSQL server), REDIS_URL,
  * BENCH_LATENCY (200 acceptances back to back), BENCH_PACED (100 more, one per BENCH_PACE_MS = 600 ms),
  * BENCH_WARMUP (5), BENCH_BACKLOG (1000),
  * BENCH_QBO_LATENCY_MS (50), BENCH_DRAIN_TIMEOUT_S (900).
@@ -23,6 +23,7 @@ import { invoicePushes } from '../../src/store/schema.ts';
 import { acceptanceSecret, createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import type { RequestRecord } from '../sandboxes/quickbooks/index.ts';
 import { startBilling } from '../support/billing.ts';
+import { startEmbeddedPostgres } from '../support/embedded-postgres.ts';
 import { eventually } from '../support/net.ts';
 
 const env = process.env;
@@ -108,6 +109,8 @@ const PRODUCTION = {
   JOB_LOCK_MS: '30000',
 };
 
+const postgres = env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
+if (postgres) env.MB_TEST_POSTGRES_URL = postgres.url;
 const b = await startBilling({ server: true, env: PRODUCTION });
 b.qbo.setFaults({ latencyMs: QBO_LATENCY_MS });
 const server: Server = await new Promise((resolve) => {
@@ -489,5 +492,6 @@ try {
   server.close();
   server.closeAllConnections();
   await b.close();
+  await postgres?.stop();
 }
 process.exit(0);

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.ts';
+import { killStarted, spawnTracked } from '../support/processes.ts';
 
 const root = join(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -37,6 +38,7 @@ async function stopDemo(): Promise<boolean> {
 
 afterAll(async () => {
   await stopDemo().catch(() => {});
+  await killStarted();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -54,7 +56,7 @@ describe('npm run demo', () => {
       QBO_SANDBOX_REALM_ID: String(9_200_000_000_000 + randomInt(1_000_000_000)),
     };
     delete env.NODE_ENV;
-    demo = spawn('npm', ['run', 'demo'], {
+    demo = spawnTracked('npm', ['run', 'demo'], {
       cwd: root,
       env,
       detached: true,

@@ -301,10 +301,13 @@ describe('applyChangeOrder', () => {
     );
   });
 
-  it('property: changing or cancelling a milestone succeeds exactly when it is open', () => {
+  it('property: changing or cancelling a milestone succeeds exactly when it is open and one milestone stays', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom(...MILESTONE_STATUSES), { minLength: 4, maxLength: 4 }),
+        // A schedule has a live milestone: every one cancelled is no state the domain can reach.
+        fc
+          .array(fc.constantFrom(...MILESTONE_STATUSES), { minLength: 4, maxLength: 4 })
+          .filter((statuses) => statuses.some((status) => status !== 'cancelled')),
         fc.subarray([0, 1, 2, 3]),
         fc.subarray([0, 1, 2, 3]),
         (statuses, changed, cancelled) => {
@@ -328,6 +331,15 @@ describe('applyChangeOrder', () => {
             expect(error).toBeInstanceOf(DomainError);
             expect((error as DomainError).code).toBe('milestone_locked');
             expect((error as DomainError).issues).toHaveLength(lockedTouched.length);
+            return;
+          }
+          const live = statuses.filter((status, i) => status !== 'cancelled' && !cancelled.includes(i));
+          if (live.length === 0) {
+            expect(error).toBeInstanceOf(DomainError);
+            expect((error as DomainError).code).toBe('schedule_invalid');
+            expect((error as DomainError).issues).toEqual([
+              { path: 'milestones', code: 'empty', message: 'a schedule needs at least one milestone' },
+            ]);
             return;
           }
           expect(error).toBeUndefined();

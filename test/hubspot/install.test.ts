@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,8 @@ import { hubspotInstalls, oauthGrants, oauthStates, tenants } from '../../src/st
 import { createApiKey } from '../../src/tenants/repository.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { killStarted } from '../support/processes.ts';
+import { raceProcesses } from '../support/together.ts';
 
 const PORTAL = 24681357;
 let hs: HubSpotSandbox;
@@ -29,6 +30,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  await killStarted();
   await t?.close();
   await hs?.close();
 });
@@ -130,33 +132,16 @@ describe('HubSpot install', () => {
       .where(and(eq(oauthGrants.tenantId, tenant.id), eq(oauthGrants.provider, 'hubspot')));
     hs.expireAccessTokens(PORTAL);
     const refreshesBefore = hs.tokenRequests.byGrantType.refresh_token ?? 0;
-    const startAt = Date.now() + 1500;
-    const child = () =>
-      new Promise<string>((resolve, reject) => {
-        const proc = spawn(
-          join(import.meta.dirname, '../../node_modules/.bin/tsx'),
-          [join(import.meta.dirname, '../support/refresh-child.ts')],
-          {
-            env: {
-              PATH: process.env.PATH!,
-              DATABASE_URL: t.database.url!,
-              REDIS_URL: t.ctx.config.redisUrl,
-              ENCRYPTION_KEY: t.encryptionKey.toString('base64'),
-              HUBSPOT_CLIENT_ID: hs.clientId,
-              HUBSPOT_CLIENT_SECRET: hs.clientSecret,
-              HUBSPOT_API_BASE_URL: hs.url,
-              TENANT_ID: tenant.id,
-              START_AT: String(startAt),
-            },
-          },
-        );
-        let out = '';
-        let err = '';
-        proc.stdout.on('data', (d) => (out += d));
-        proc.stderr.on('data', (d) => (err += d));
-        proc.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
-      });
-    const [a, b] = await Promise.all([child(), child()]);
+    const [a, b] = await raceProcesses(join(import.meta.dirname, '../support/refresh-child.ts'), {
+      PATH: process.env.PATH!,
+      DATABASE_URL: t.database.url!,
+      REDIS_URL: t.ctx.config.redisUrl,
+      ENCRYPTION_KEY: t.encryptionKey.toString('base64'),
+      HUBSPOT_CLIENT_ID: hs.clientId,
+      HUBSPOT_CLIENT_SECRET: hs.clientSecret,
+      HUBSPOT_API_BASE_URL: hs.url,
+      TENANT_ID: tenant.id,
+    });
     expect(hs.tokenRequests.byGrantType.refresh_token).toBe(refreshesBefore + 1);
     expect(a).toBe(b);
     expect((await installOf(tenant.id)).expiresAt.getTime()).toBeGreaterThan(Date.now() + 25 * 60_000);

@@ -1,24 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { freePort } from '../support/net.ts';
+import { killStarted, spawnNode } from '../support/processes.ts';
 
 const root = join(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+afterEach(killStarted);
 
 function run(script: string, env: Record<string, string>, cwd: string) {
-  const child = spawn(tsx, [join(root, script)], { cwd, env: { PATH: process.env.PATH!, ...env } });
-  children.push(child);
+  const child = spawnNode(join(root, script), [], { cwd, env: { PATH: process.env.PATH!, ...env } });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { child, exited, output: () => output };
 }
@@ -73,7 +68,7 @@ describe('the worker process', () => {
     expect(worker.output()).toContain('"jobs":["hubspot-events","invoice-push","hubspot-write-back"]');
     const stopping = Date.now();
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    expect(await worker.exited, worker.output()).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(25_000);
     rmSync(cwd, { recursive: true, force: true });
   }, 60_000);
@@ -83,13 +78,13 @@ describe('the operator CLI', () => {
   it('creates a tenant and an API key, shows the signing secret and an empty failure list', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'mb-cli-'));
     const cli = async (...args: string[]) => {
-      const p = spawn(tsx, [join(root, 'src/cli.ts'), ...args], {
+      const p = spawnNode(join(root, 'src/cli.ts'), args, {
         cwd,
         env: { PATH: process.env.PATH!, REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
       });
       let out = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (out += d));
+      p.stdout!.on('data', (d) => (out += d));
+      p.stderr!.on('data', (d) => (out += d));
       const code = await new Promise((resolve) => p.on('exit', resolve));
       return { code, out };
     };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +18,8 @@ import { decrypt, encrypt, randomSecret, sha256 } from '../../src/security/crypt
 import { oauthGrants, oauthStates, sessions } from '../../src/store/schema.ts';
 import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { killStarted } from '../support/processes.ts';
+import { raceProcesses } from '../support/together.ts';
 
 const REALM = '9130357766941826';
 const OTHER_REALM = '9130357766941899';
@@ -56,6 +57,7 @@ beforeAll(async () => {
   cookieB = await signIn(tenantB);
 });
 afterAll(async () => {
+  await killStarted();
   await t?.close();
   await qbo?.close();
 });
@@ -254,33 +256,20 @@ describe('QuickBooks connection', () => {
     qbo.expireAccessTokens(REALM);
     const before = await storedRefreshToken(tenantA);
     const refreshesBefore = qbo.tokenRequests.refresh_token ?? 0;
-    const startAt = Date.now() + 1500;
-    const child = () =>
-      new Promise<{ accessToken: string; realmId: string }>((resolve, reject) => {
-        const proc = spawn(
-          join(import.meta.dirname, '../../node_modules/.bin/tsx'),
-          [join(import.meta.dirname, '../support/qbo-refresh-child.ts')],
-          {
-            env: {
-              PATH: process.env.PATH!,
-              DATABASE_URL: t.database.url!,
-              REDIS_URL: t.ctx.config.redisUrl,
-              ENCRYPTION_KEY: t.encryptionKey.toString('base64'),
-              QBO_CLIENT_ID: qbo.clientId,
-              QBO_CLIENT_SECRET: qbo.clientSecret,
-              QBO_TOKEN_URL: qbo.tokenUrl,
-              TENANT_ID: tenantA,
-              START_AT: String(startAt),
-            },
-          },
-        );
-        let out = '';
-        let err = '';
-        proc.stdout.on('data', (d) => (out += d));
-        proc.stderr.on('data', (d) => (err += d));
-        proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
-      });
-    const [a, b] = await Promise.all([child(), child()]);
+    const outputs = await raceProcesses(join(import.meta.dirname, '../support/qbo-refresh-child.ts'), {
+      PATH: process.env.PATH!,
+      DATABASE_URL: t.database.url!,
+      REDIS_URL: t.ctx.config.redisUrl,
+      ENCRYPTION_KEY: t.encryptionKey.toString('base64'),
+      QBO_CLIENT_ID: qbo.clientId,
+      QBO_CLIENT_SECRET: qbo.clientSecret,
+      QBO_TOKEN_URL: qbo.tokenUrl,
+      TENANT_ID: tenantA,
+    });
+    const [a, b] = outputs.map((out) => JSON.parse(out)) as { accessToken: string; realmId: string }[] as [
+      { accessToken: string; realmId: string },
+      { accessToken: string; realmId: string },
+    ];
     expect(qbo.tokenRequests.refresh_token).toBe(refreshesBefore + 1);
     expect(qbo.tokenLog.filter((r) => r.grantType === 'refresh_token').every((r) => r.status === 200)).toBe(
       true,

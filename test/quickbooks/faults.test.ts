@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JOBS } from '../../src/jobs/index.ts';
 import { sweepPushes } from '../../src/jobs/sweep.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { eventually, freePort } from '../support/net.ts';
+import { exited, isRunning, killStarted, spawnNode, spawnTracked } from '../support/processes.ts';
 
 type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
 const root = join(import.meta.dirname, '../..');
@@ -20,6 +21,15 @@ function expectOneInvoicePerPush(b: Billing, tenant: Tenant, rows: Awaited<Retur
   expect(new Set(invoices.map((i) => i.DocNumber)).size).toBe(invoices.length);
   for (const r of rows)
     expect(invoices.find((i) => i.DocNumber === r.push.docNumber)?.Id).toBe(r.push.qboInvoiceId);
+}
+
+/** A failure names the seed the sandbox drew its faults from: FAULT_SEED=<n> npm test replays them. */
+function nameSeedOnFailure(seed: () => number | undefined) {
+  afterEach(({ task }) => {
+    if (task.result?.state !== 'fail') return;
+    for (const error of task.result.errors ?? [])
+      error.message += ` [fault injection seed: FAULT_SEED=${seed()} npm test replays its draws]`;
+  });
 }
 
 async function acceptAll(tenant: Tenant, dealIds: string[], prefix: string) {
@@ -46,6 +56,7 @@ describe('faults on the way to QuickBooks', () => {
     b = await startBilling();
   });
   afterAll(() => b?.close());
+  nameSeedOnFailure(() => b?.qbo.faultSeed);
 
   it('ends with one invoice per accepted portion when QuickBooks answers 429, 500 and times out for 30 % of calls', async () => {
     const tenant = await b.connectedTenant();
@@ -114,18 +125,18 @@ describe('faults on the way to QuickBooks', () => {
 
 describe('a worker killed after QuickBooks created the invoice', () => {
   let b: Billing;
-  const children: ChildProcess[] = [];
   beforeAll(async () => {
     b = await startBilling({ server: true, worker: false });
   });
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    await killStarted();
     await b?.close();
   });
+  nameSeedOnFailure(() => b?.qbo.faultSeed);
 
-  function worker(): Promise<ChildProcess> {
+  async function worker(): Promise<ChildProcess> {
     const c = b.t.ctx.config;
-    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'test/support/worker-child.ts')], {
+    const child = spawnNode(join(root, 'test/support/worker-child.ts'), [], {
       env: {
         PATH: process.env.PATH!,
         LOG_LEVEL: 'silent',
@@ -146,11 +157,18 @@ describe('a worker killed after QuickBooks created the invoice', () => {
         QBO_REVOKE_URL: c.quickbooks.revokeUrl,
       },
     });
-    children.push(child);
-    return new Promise((resolve, reject) => {
-      child.stdout.on('data', (d) => String(d).includes('ready') && resolve(child));
-      child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        const ready = /^ready (\d+)$/m.exec(String(d));
+        if (ready) resolve(Number(ready[1]));
+      });
+      child.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${err}`)));
     });
+    // The process we hold is the worker itself, not a wrapper: a kill reaches the worker.
+    expect(pid).toBe(child.pid);
+    return child;
   }
 
   it('is restarted and adopts the invoice instead of creating a second one', async () => {
@@ -179,6 +197,9 @@ describe('a worker killed after QuickBooks created the invoice', () => {
       20_000,
     );
     first.kill('SIGKILL');
+    await exited(first);
+    expect(first.signalCode).toBe('SIGKILL');
+    expect(isRunning(first.pid!)).toBe(false);
     b.qbo.clearFaults();
     const stuck = (await tenant.pushesOf()).find((r) => r.milestone.key === 'design');
     expect(stuck!.push.status).toBe('sending');
@@ -197,7 +218,7 @@ describe('Redis restarted while pushes are queued', () => {
 
   const startRedis = () =>
     new Promise<ChildProcess>((resolve, reject) => {
-      const child = spawn('redis-server', [
+      const child = spawnTracked('redis-server', [
         '--port',
         String(port),
         '--bind',
@@ -207,8 +228,9 @@ describe('Redis restarted while pushes are queued', () => {
         '--appendonly',
         'no',
       ]);
-      child.stdout.on('data', (d) => String(d).includes('Ready to accept connections') && resolve(child));
+      child.stdout!.on('data', (d) => String(d).includes('Ready to accept connections') && resolve(child));
       child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
     });
 
   beforeAll(async () => {
@@ -218,8 +240,9 @@ describe('Redis restarted while pushes are queued', () => {
   });
   afterAll(async () => {
     await b?.close();
-    redis?.kill('SIGKILL');
+    await killStarted();
   });
+  nameSeedOnFailure(() => b?.qbo.faultSeed);
 
   it('loses no acceptance: the ledger is swept back into the queue', async () => {
     const tenant = await b.connectedTenant();
@@ -232,7 +255,11 @@ describe('Redis restarted while pushes are queued', () => {
     const queued = await acceptAll(tenant, deals, 'acc-redis');
     // Redis goes away with every queued job (no persistence), and comes back empty.
     redis.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await exited(redis);
+    await eventually(
+      async () => b.t.redis.status,
+      (status) => status !== 'ready',
+    );
     // An acceptance while Redis is down is still recorded and answered.
     const during = await tenant.accept({
       id: 'acc-redis-down',

@@ -2,16 +2,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Database, openDatabase } from '../../src/store/db.ts';
 
-/** Where tests find a Postgres server when DATABASE_URL is not set (the machine's own, as in CI). */
-export const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
-
 /**
  * A fresh, migrated database for one test file: a new database on the Postgres server of
  * DATABASE_URL when it is set (CI), else embedded PGlite in memory. Tests that share the
- * database between processes ask for `server`: PGlite belongs to one process.
+ * database between processes ask for `server` (PGlite belongs to one process): without
+ * DATABASE_URL they get the PostgreSQL server the suite's global setup started (services.ts).
  */
 export async function freshDatabase(opts: { server?: boolean } = {}): Promise<Database & { url?: string }> {
-  const serverUrl = process.env.DATABASE_URL ?? (opts.server ? LOCAL_POSTGRES : undefined);
+  const serverUrl = process.env.DATABASE_URL ?? (opts.server ? suitePostgres() : undefined);
   if (!serverUrl) return openDatabase({ memory: true });
   const name = `mb_test_${randomBytes(6).toString('hex')}`;
   await admin(serverUrl, `CREATE DATABASE ${name}`);
@@ -25,6 +23,15 @@ export async function freshDatabase(opts: { server?: boolean } = {}): Promise<Da
       await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+function suitePostgres(): string {
+  const url = process.env.MB_TEST_POSTGRES_URL;
+  if (!url)
+    throw new Error(
+      'no PostgreSQL server: set DATABASE_URL, or run through vitest (test/support/services.ts)',
+    );
+  return url;
 }
 
 function withDatabase(url: string, name: string): string {

@@ -20,7 +20,13 @@ import {
 import { createItem, updateItem } from './entities/item.ts';
 import { createNameListEntity, updateNameListEntity } from './entities/name-lists.ts';
 import { createPayment, deletePayment, voidPayment } from './entities/payment.ts';
-import { type FaultSettings, injectedError, latencyFor, shouldInject } from './fault-injection.ts';
+import {
+  type FaultSettings,
+  injectedError,
+  latencyFor,
+  type Random,
+  shouldInject,
+} from './fault-injection.ts';
 import { faults, gatewayAuthBody, QboFault, throttleXml } from './faults.ts';
 import type { OAuthServer } from './oauth.ts';
 import { parseQuery, queryResponseBody, runQuery } from './query.ts';
@@ -46,6 +52,8 @@ export interface ApiDeps {
   oauth: OAuthServer;
   throttle: Throttle;
   faults: () => FaultSettings;
+  /** Every fault-injection draw comes from here (seeded). */
+  random: Random;
   latencyMs: () => number | undefined;
   sentEmails: SentEmail[];
   log: (record: RequestRecord) => void;
@@ -138,10 +146,10 @@ export function createApiHandler(deps: ApiDeps) {
 
     try {
       const settings = deps.faults();
-      const delay = latencyFor(deps.latencyMs(), settings.latencyMs);
+      const delay = latencyFor(deps.random, deps.latencyMs(), settings.latencyMs);
       if (delay > 0) await sleep(delay);
-      if (shouldInject(settings.errorRate)) {
-        const injected = injectedError();
+      if (shouldInject(deps.random, settings.errorRate)) {
+        const injected = injectedError(deps.random);
         res.status(injected.status).type(injected.contentType).send(injected.body);
         return;
       }
@@ -263,7 +271,11 @@ async function dispatch(
   const operation = (params.get('operation') ?? 'create').toLowerCase();
   const result = write(ctx, entity, operation, parseJsonBody(req), fullPath);
   const reply = json(200, { [entity]: result });
-  if (entity === 'Invoice' && operation === 'create' && shouldInject(settings.timeoutAfterCreateRate)) {
+  if (
+    entity === 'Invoice' &&
+    operation === 'create' &&
+    shouldInject(deps.random, settings.timeoutAfterCreateRate)
+  ) {
     return { ...reply, hang: true };
   }
   return reply;

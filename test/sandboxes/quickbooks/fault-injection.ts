@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { faults, serviceUnavailableHtml, throttleXml } from './faults.ts';
 
 export interface FaultSettings {
@@ -19,12 +20,34 @@ export interface InjectedReply {
   body: string;
 }
 
-export function shouldInject(rate: number | undefined): boolean {
-  return rate !== undefined && rate > 0 && Math.random() < rate;
+/** Uniform in [0, 1). */
+export type Random = () => number;
+
+/** mulberry32: a small seeded generator, so the draws of a run can be made again. */
+export function seededRandom(seed: number): Random {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }
 
-export function injectedError(): InjectedReply {
-  const pick = Math.floor(Math.random() * 3);
+/** FAULT_SEED when set, to replay a run's draws; else a new seed. */
+export function faultSeed(env: NodeJS.ProcessEnv = process.env): number {
+  const given = env.FAULT_SEED;
+  if (!given) return randomInt(2 ** 31);
+  if (!/^\d+$/.test(given)) throw new Error(`FAULT_SEED must be a non-negative integer, not ${given}`);
+  return Number(given);
+}
+
+export function shouldInject(random: Random, rate: number | undefined): boolean {
+  return rate !== undefined && rate > 0 && random() < rate;
+}
+
+export function injectedError(random: Random): InjectedReply {
+  const pick = Math.floor(random() * 3);
   if (pick === 0) return { status: 429, contentType: 'application/xml', body: throttleXml() };
   if (pick === 1) {
     return {
@@ -36,9 +59,13 @@ export function injectedError(): InjectedReply {
   return { status: 503, contentType: 'text/html', body: serviceUnavailableHtml() };
 }
 
-export function latencyFor(base: number | undefined, extra: FaultSettings['latencyMs']): number {
+export function latencyFor(
+  random: Random,
+  base: number | undefined,
+  extra: FaultSettings['latencyMs'],
+): number {
   let ms = base ?? 0;
   if (typeof extra === 'number') ms += extra;
-  else if (Array.isArray(extra)) ms += extra[0] + Math.random() * Math.max(0, extra[1] - extra[0]);
+  else if (Array.isArray(extra)) ms += extra[0] + random() * Math.max(0, extra[1] - extra[0]);
   return ms;
 }

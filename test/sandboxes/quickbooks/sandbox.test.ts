@@ -658,6 +658,40 @@ describe('gateway', () => {
     }
     expect([...statuses].sort()).toEqual([429, 500, 503]);
   });
+  it('draws its faults from its seed: the same seed answers the same faults, FAULT_SEED by default', async () => {
+    const statuses = async (faultSeed?: number) => {
+      const s = await startQuickBooksSandbox(faultSeed === undefined ? {} : { faultSeed });
+      try {
+        s.addRealm(REALM, {
+          companyName: 'Seeded',
+          country: 'US',
+          homeCurrency: 'USD',
+          multiCurrency: false,
+        });
+        const { access_token } = s.issueTokens(REALM);
+        s.setFaults({ errorRate: 0.5 });
+        const seen: number[] = [];
+        for (let i = 0; i < 24; i++) {
+          const res = await fetch(`${s.apiBaseUrl}/v3/company/${REALM}/preferences`, {
+            headers: { authorization: `Bearer ${access_token}`, accept: 'application/json' },
+          });
+          seen.push(res.status);
+        }
+        return { seed: s.faultSeed, seen };
+      } finally {
+        await s.close();
+      }
+    };
+    const first = await statuses(20_240_601);
+    expect(first.seed).toBe(20_240_601);
+    expect(first.seen).toContain(200);
+    expect(first.seen.some((status) => status !== 200)).toBe(true);
+    expect(await statuses(20_240_601)).toEqual(first);
+    expect((await statuses(20_240_602)).seen).not.toEqual(first.seen);
+    // The suite's global setup picks one seed per run for every sandbox.
+    expect((await statuses()).seed).toBe(Number(process.env.FAULT_SEED));
+  });
+
   it('exposes the fault switches and bookkeeper actions over the admin HTTP API', async () => {
     const admin = (path: string, init?: RequestInit) =>
       fetch(`${sandbox.url}/__sandbox${path}`, { ...init, headers: { 'content-type': 'application/json' } });

@@ -7,7 +7,7 @@ import { type SeedCustomerInput, seedCustomer } from './entities/customer.ts';
 import { applyVoid } from './entities/invoice.ts';
 import { createItem } from './entities/item.ts';
 import { createPayment } from './entities/payment.ts';
-import type { FaultSettings } from './fault-injection.ts';
+import { type FaultSettings, faultSeed, seededRandom } from './fault-injection.ts';
 import { QboFault } from './faults.ts';
 import { invoicesPage } from './invoice-page.ts';
 import { type ConsentMode, OAuthServer, type TokenRequestRecord, type TokenResponse } from './oauth.ts';
@@ -36,6 +36,8 @@ export interface QuickBooksSandboxOptions {
   autoApprove?: boolean;
   /** Realm the authorize endpoint connects; default the first realm added. */
   defaultRealmId?: string;
+  /** Seed of the fault-injection draws; default FAULT_SEED, else a new one. */
+  faultSeed?: number;
 }
 
 export interface RealmStats {
@@ -85,6 +87,11 @@ export interface QuickBooksSandbox {
   setFaults(faults: FaultSettings): void;
   clearFaults(): void;
   readonly faults: FaultSettings;
+  /**
+   * What fault injection draws from: FAULT_SEED=<it> replays the same draws, in the order the
+   * requests arrive (which concurrency can still vary).
+   */
+  readonly faultSeed: number;
   expireAccessTokens(realmId?: string): void;
   setConsent(mode: ConsentMode): void;
 
@@ -121,6 +128,8 @@ export async function startQuickBooksSandbox(
   const clientSecret = options.clientSecret ?? 'qbo-sandbox-secret';
   const realms = new Map<string, Realm>();
   let faultSettings: FaultSettings = {};
+  const seed = options.faultSeed ?? faultSeed();
+  const random = seededRandom(seed);
   const requests: RequestRecord[] = [];
   const sentEmails: SentEmail[] = [];
   const webhooks = new WebhookDispatcher(options.verifierToken);
@@ -159,6 +168,7 @@ export async function startQuickBooksSandbox(
       oauth,
       throttle,
       faults: () => faultSettings,
+      random,
       latencyMs: () => options.latencyMs,
       sentEmails,
       log: (r) => requests.push(r),
@@ -267,6 +277,7 @@ export async function startQuickBooksSandbox(
     get faults() {
       return { ...faultSettings };
     },
+    faultSeed: seed,
     expireAccessTokens: (realmId) => oauth.expire(realmId),
     setConsent(mode) {
       oauthConfig.consent = mode;
