@@ -13,6 +13,7 @@ export function createQueues(
 ) {
   const { prefix = 'bull', lockMs = 30_000, backoffMs = 1000 } = opts;
   const queues = new Map<string, Bull.Queue>();
+  let closing = false;
   const queueFor = (def: JobDefinition) => {
     let queue = queues.get(def.id);
     if (!queue) {
@@ -61,12 +62,17 @@ export function createQueues(
     /** The worker side: every payload is parsed again before its handler sees it. */
     process(defs: JobDefinition[], ctx: JobContext, concurrency = 5) {
       for (const def of defs) {
-        void queueFor(def).process(def.concurrency ?? concurrency, async (job) => {
-          const envelope = Envelope.parse(job.data);
-          if (envelope.v !== def.version)
-            throw new Error(`${def.id} payload v${envelope.v} is not v${def.version}`);
-          await def.handler(def.schema.parse(envelope.payload), ctx);
-        });
+        queueFor(def)
+          .process(def.concurrency ?? concurrency, async (job) => {
+            const envelope = Envelope.parse(job.data);
+            if (envelope.v !== def.version)
+              throw new Error(`${def.id} payload v${envelope.v} is not v${def.version}`);
+            await def.handler(def.schema.parse(envelope.payload), ctx);
+          })
+          // Rejects when the queue closes while still connecting (a SIGTERM right at start).
+          .catch((error: unknown) => {
+            if (!closing) logger.warn({ queue: def.id, err: String(error) }, 'queue stopped processing');
+          });
       }
     },
 
@@ -74,6 +80,7 @@ export function createQueues(
 
     /** Waits for active jobs to finish (bull's graceful close), then disconnects. */
     async close() {
+      closing = true;
       await Promise.all([...queues.values()].map((q) => q.close()));
     },
   };

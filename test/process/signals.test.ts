@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/net.ts';
 import { alive, commandOf, descendantsOf } from '../support/process-tree.ts';
+import { spawnTracked } from '../support/processes.ts';
 
 const root = join(import.meta.dirname, '../..');
 const started: ChildProcess[] = [];
@@ -23,7 +24,7 @@ afterEach(() => {
 function npmRun(script: string, env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), `mb-${script}-`));
   dirs.push(dataDir);
-  const child = spawn('npm', ['run', script], {
+  const child = spawnTracked('npm', ['run', script], {
     cwd: root,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

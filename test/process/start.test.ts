@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/i
 import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 import { eventually, freePort } from '../support/net.ts';
 import { alive, descendantsOf } from '../support/process-tree.ts';
+import { SPAWN_MARKER, spawnTracked } from '../support/processes.ts';
 import { sandboxEnv } from '../support/sandbox-env.ts';
 
 const root = join(import.meta.dirname, '../..');
@@ -40,6 +41,8 @@ beforeAll(async () => {
   env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // The CLI runs through execFile: marked too, so the run's leak check would see it.
+    [SPAWN_MARKER]: process.env.MB_TEST_RUN,
     DATA_DIR: dataDir,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     JOB_QUEUE_PREFIX: `start-${randomBytes(4).toString('hex')}`,
@@ -59,11 +62,11 @@ const cli = async (...args: string[]) =>
   (await run('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: root, env })).stdout.trim();
 
 function npmStart(port: number, extra: NodeJS.ProcessEnv = {}) {
-  const child = spawn('npm', ['start'], { cwd: root, env: { ...env, PORT: String(port), ...extra } });
+  const child = spawnTracked('npm', ['start'], { cwd: root, env: { ...env, PORT: String(port), ...extra } });
   children.push(child);
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { child, exited, output: () => output };
 }

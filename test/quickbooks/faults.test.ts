@@ -136,10 +136,11 @@ describe('a worker killed after QuickBooks created the invoice', () => {
 
   async function worker(): Promise<ChildProcess> {
     const c = b.t.ctx.config;
-    const child = spawnNode(join(root, 'test/support/worker-child.ts'), [], {
+    // The app's own worker process, as the Procfile runs it.
+    const child = spawnNode(join(root, 'src/worker.ts'), [], {
       env: {
         PATH: process.env.PATH!,
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: 'info',
         DATABASE_URL: b.t.database.url!,
         REDIS_URL: c.redisUrl,
         ENCRYPTION_KEY: b.t.encryptionKey.toString('base64'),
@@ -160,9 +161,11 @@ describe('a worker killed after QuickBooks created the invoice', () => {
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
       child.stdout!.on('data', (d) => {
-        const ready = /^ready (\d+)$/m.exec(String(d));
-        if (ready) resolve(Number(ready[1]));
+        out += d;
+        const started = /^\{.*"pid":(\d+).*"msg":"worker started"\}$/m.exec(out);
+        if (started) resolve(Number(started[1]));
       });
       child.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${err}`)));
     });
