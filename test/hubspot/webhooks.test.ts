@@ -74,6 +74,16 @@ const settled = (tenant: TestTenant) =>
     () => rows(tenant),
     (r) => r.length > 0 && r.every((row) => row.status !== 'pending'),
   );
+/** A body signed v3 as HubSpot signs it, posted to the app's webhook target. */
+const postSigned = (body: string) =>
+  fetch(targetUrl, {
+    method: 'POST',
+    headers: {
+      ...hs.signedHeaders({ method: 'POST', url: targetUrl, body }),
+      'content-type': 'application/json',
+    },
+    body,
+  });
 const acceptancesOf = (tenant: TestTenant) =>
   t.database.db.select().from(acceptances).where(eq(acceptances.tenantId, tenant.tenant.id));
 
@@ -228,14 +238,7 @@ describe('POST /webhooks/hubspot', () => {
     expect(frozen.body.code).toBe('schedule_frozen');
 
     const malformed = '[{"eventId": "x", "portalId": 1}]';
-    const res = await fetch(targetUrl, {
-      method: 'POST',
-      headers: {
-        ...hs.signedHeaders({ method: 'POST', url: targetUrl, body: malformed }),
-        'content-type': 'application/json',
-      },
-      body: malformed,
-    });
+    const res = await postSigned(malformed);
     expect(res.status).toBe(200);
     const [kept] = await t.database.db
       .select()
@@ -265,14 +268,7 @@ describe('POST /webhooks/hubspot', () => {
       refused,
       hs.dealPropertyChangeEvent(portal, b.dealId, 'dealstage', 'contractsent', { occurredAt: now }),
     ]);
-    const res = await fetch(targetUrl, {
-      method: 'POST',
-      headers: {
-        ...hs.signedHeaders({ method: 'POST', url: targetUrl, body }),
-        'content-type': 'application/json',
-      },
-      body,
-    });
+    const res = await postSigned(body);
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await res.json()).toEqual({ received: 3, new: 2 });
     const settledRows = await eventually(
@@ -298,14 +294,7 @@ describe('POST /webhooks/hubspot', () => {
       occurredAt: Date.now(),
     });
     const body = JSON.stringify(batch);
-    const res = await fetch(targetUrl, {
-      method: 'POST',
-      headers: {
-        ...hs.signedHeaders({ method: 'POST', url: targetUrl, body }),
-        'content-type': 'application/json',
-      },
-      body,
-    });
+    const res = await postSigned(body);
     expect(await res.json()).toEqual({ received: 4, new: 4 });
     await settled(tenant);
     const outcomes = (await rows(tenant)).map((r) => r.outcome).sort();
