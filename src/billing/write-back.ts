@@ -5,6 +5,7 @@ import { displayMoney } from '../domain/money.ts';
 import { formatPercent, HUNDRED_PERCENT } from '../domain/percent.ts';
 import { withLock } from '../redis/lock.ts';
 import { findSchedule, type MilestoneRow, milestonesOf } from '../schedules/repository.ts';
+import { escapeHtml } from '../security/html.ts';
 import type { Queryable } from '../store/db.ts';
 import { acceptances, invoicePushes, milestones, schedules, tenants } from '../store/schema.ts';
 import { portalOf } from '../tenants/repository.ts';
@@ -125,12 +126,6 @@ async function markWrittenBack(db: Queryable, pushId: string): Promise<void> {
     .set({ writtenBackAt: new Date(), updatedAt: new Date() })
     .where(and(eq(invoicePushes.id, pushId), isNull(invoicePushes.writtenBackAt)));
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 export function invoiceNote(facts: {
   push: Pick<Push, 'docNumber' | 'amount' | 'currency' | 'dueDate'>;
