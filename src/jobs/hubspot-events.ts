@@ -16,9 +16,11 @@ export const hubspotEvents = defineJob({
   jobId: ({ inboxIds, round }) => jobKey('hubspot-events', inboxIds[0]!, round),
   async handler({ inboxIds }, ctx) {
     const { db } = ctx;
+    // Events that happened at the same instant keep the order HubSpot sent them in.
+    const sent = new Map(inboxIds.map((id, i) => [id, i]));
     const events = (await pendingEntries(db, inboxIds))
       .map((row) => ({ row, event: HubSpotEvent.parse(row.payload) }))
-      .sort((a, b) => a.event.occurredAt - b.event.occurredAt);
+      .sort((a, b) => a.event.occurredAt - b.event.occurredAt || sent.get(a.row.id)! - sent.get(b.row.id)!);
     let failure: unknown;
     for (const { row, event } of events) {
       try {
