@@ -35,10 +35,10 @@ const Env = z.object({
   QBO_REVOKE_URL: url.default('https://developer.api.intuit.com/v2/oauth2/tokens/revoke'),
   QBO_WEBHOOK_VERIFIER_TOKEN: optional(z.string()),
   QBO_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
-  JOB_QUEUE_PREFIX: z
+  REDIS_PREFIX: z
     .string()
     .regex(/^[\w-]+$/, 'letters, digits, - and _ only')
-    .default('bull'),
+    .default('mb'),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
   QBO_THROTTLE_PAUSE_MS: z.coerce.number().int().min(0).default(60_000),
@@ -76,9 +76,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     databaseUrl: e.DATABASE_URL,
     dataDir,
     redisUrl: e.REDIS_URL,
+    /** Every key this deployment writes in Redis (queues, locks, caches, limits) starts with `<prefix>:`. */
+    redisPrefix: e.REDIS_PREFIX,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
     logLevel: e.LOG_LEVEL,
-    jobs: { prefix: e.JOB_QUEUE_PREFIX, lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
+    jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
     hubspot: {
       clientId: e.HUBSPOT_CLIENT_ID,
       clientSecret: e.HUBSPOT_CLIENT_SECRET,

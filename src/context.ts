@@ -26,7 +26,7 @@ export function createContext(base: {
 }): AppContext {
   const { config, logger, database, redis, encryptionKey } = base;
   const db = database.db;
-  const queues = createQueues(config.redisUrl, logger, config.jobs);
+  const queues = createQueues({ url: config.redisUrl, prefix: config.redisPrefix }, logger, config.jobs);
   return {
     ...base,
     db,

@@ -28,7 +28,7 @@ export async function startRuntime(config: Config = loadConfig()): Promise<Runti
   const database = await openDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
-  const redis = connectRedis(config.redisUrl, logger);
+  const redis = connectRedis(config.redisUrl, logger, config.redisPrefix);
   const ctx = createContext({ config, logger, database, redis, encryptionKey: key });
   return {
     ...ctx,

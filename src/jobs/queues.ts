@@ -7,18 +7,20 @@ const Envelope = z.object({ v: z.number().int(), payload: z.unknown() });
 
 /** One bull queue per job definition, sharing a Redis; web enqueues, the worker processes. */
 export function createQueues(
-  redisUrl: string,
+  redis: { url: string; prefix: string },
   logger: Logger,
-  opts: { prefix?: string; lockMs?: number; backoffMs?: number } = {},
+  opts: { lockMs?: number; backoffMs?: number } = {},
 ) {
-  const { prefix = 'bull', lockMs = 30_000, backoffMs = 1000 } = opts;
+  const { lockMs = 30_000, backoffMs = 1000 } = opts;
+  // Bull makes its own connections: its keys go under the deployment's prefix by its own option.
+  const prefix = `${redis.prefix}:bull`;
   const queues = new Map<string, Bull.Queue>();
   let closing = false;
   const queueFor = (def: JobDefinition) => {
     let queue = queues.get(def.id);
     if (!queue) {
       // A job whose worker died is taken up again once its lock lapses (bull's stalled-job check).
-      queue = new Bull(def.id, redisUrl, {
+      queue = new Bull(def.id, redis.url, {
         prefix,
         settings: { lockDuration: lockMs, stalledInterval: Math.max(1000, lockMs / 2), maxStalledCount: 100 },
       });

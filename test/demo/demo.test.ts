@@ -52,7 +52,7 @@ describe('npm run demo', () => {
       QBO_SANDBOX_PORT: String(qboPort),
       DATA_DIR: dataDir,
       // Alone on a Redis other tests and a running demo may share.
-      JOB_QUEUE_PREFIX: `demo-test-${randomBytes(4).toString('hex')}`,
+      REDIS_PREFIX: `demo-test-${randomBytes(4).toString('hex')}`,
       QBO_SANDBOX_REALM_ID: String(9_200_000_000_000 + randomInt(1_000_000_000)),
     };
     delete env.NODE_ENV;

@@ -10,7 +10,7 @@
  *
  * Env (all optional): PORT (3000), HUBSPOT_SANDBOX_PORT (4010), QBO_SANDBOX_PORT (4020),
  * REDIS_URL (redis://127.0.0.1:6379), DATA_DIR (./.data/demo), QBO_SANDBOX_REALM_ID,
- * JOB_QUEUE_PREFIX (demo), LOG_LEVEL (warn), PUBLIC_URL, ENCRYPTION_KEY.
+ * REDIS_PREFIX (demo), LOG_LEVEL (warn), PUBLIC_URL, ENCRYPTION_KEY.
  * DATABASE_URL is ignored: the demo's data always lives in DATA_DIR.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -39,7 +39,7 @@ const settings = {
   redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
   dataDir: env.DATA_DIR || './.data/demo',
   realmId: env.QBO_SANDBOX_REALM_ID || '9341453050071616',
-  queuePrefix: env.JOB_QUEUE_PREFIX || 'demo',
+  redisPrefix: env.REDIS_PREFIX || 'demo',
   logLevel: env.LOG_LEVEL || 'warn',
 };
 
@@ -138,7 +138,7 @@ async function main() {
     PORT: String(settings.port),
     DATA_DIR: settings.dataDir,
     REDIS_URL: settings.redisUrl,
-    JOB_QUEUE_PREFIX: settings.queuePrefix,
+    REDIS_PREFIX: settings.redisPrefix,
     LOG_LEVEL: settings.logLevel,
     ...sandboxEnv(hs, qbo),
   };

@@ -73,7 +73,7 @@ const prefix = () => `signals-${randomBytes(4).toString('hex')}`;
 describe('SIGTERM to the pid of an npm script stops everything it started', () => {
   it('npm start: the web process (with its embedded worker) and nothing else', async () => {
     const port = await freePort();
-    const run = npmRun('start', { PORT: String(port), REDIS_URL: redis, JOB_QUEUE_PREFIX: prefix() });
+    const run = npmRun('start', { PORT: String(port), REDIS_URL: redis, REDIS_PREFIX: prefix() });
     const healthy = () =>
       fetch(`http://127.0.0.1:${port}/readyz`).then(
         (r) => r.status === 200,
@@ -92,7 +92,7 @@ describe('SIGTERM to the pid of an npm script stops everything it started', () =
   }, 60_000);
 
   it('npm run worker', async () => {
-    const run = npmRun('worker', { REDIS_URL: redis, JOB_QUEUE_PREFIX: prefix() });
+    const run = npmRun('worker', { REDIS_URL: redis, REDIS_PREFIX: prefix() });
     await until('worker started', () => run.output().includes('worker started'), 30_000, run.output);
     const { left } = await terminate(run);
     expect(left, run.output()).toEqual([]);

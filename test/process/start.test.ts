@@ -45,7 +45,7 @@ beforeAll(async () => {
     [SPAWN_MARKER]: process.env.MB_TEST_RUN,
     DATA_DIR: dataDir,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    JOB_QUEUE_PREFIX: `start-${randomBytes(4).toString('hex')}`,
+    REDIS_PREFIX: `start-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
     ...sandboxEnv(hs, qbo),
   };

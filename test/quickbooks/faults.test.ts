@@ -144,7 +144,7 @@ describe('a worker killed after QuickBooks created the invoice', () => {
         DATABASE_URL: b.t.database.url!,
         REDIS_URL: c.redisUrl,
         ENCRYPTION_KEY: b.t.encryptionKey.toString('base64'),
-        JOB_QUEUE_PREFIX: c.jobs.prefix,
+        REDIS_PREFIX: c.redisPrefix,
         JOB_LOCK_MS: '3000',
         JOB_BACKOFF_MS: '100',
         QBO_REQUEST_TIMEOUT_MS: '30000',

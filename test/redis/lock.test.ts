@@ -5,7 +5,11 @@ import { connectRedis } from '../../src/redis/connect.ts';
 import { LockLost, withLock } from '../../src/redis/lock.ts';
 import { eventually } from '../support/net.ts';
 
-const redis = connectRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', createLogger('silent'));
+const redis = connectRedis(
+  process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  createLogger('silent'),
+  'test-locks',
+);
 afterAll(() => redis.disconnect());
 const key = () => `test:lock:${randomBytes(6).toString('hex')}`;
 

@@ -14,14 +14,14 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
     NODE_ENV: 'test',
     REDIS_URL: process.env.REDIS_URL,
     LOG_LEVEL: 'silent',
-    JOB_QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+    REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}`,
     ...env,
   });
   const logger = createLogger('silent');
   const database = await freshDatabase(opts);
-  const redis = connectRedis(config.redisUrl, logger);
+  const redis = connectRedis(config.redisUrl, logger, config.redisPrefix);
   const encryptionKey = randomBytes(32);
-  // Test files run in parallel on one Redis: each app has its own queue namespace (JOB_QUEUE_PREFIX).
+  // Test files run in parallel on one Redis: each app has its own namespace (REDIS_PREFIX).
   const ctx = createContext({ config, database, redis, logger, encryptionKey });
   const { queues } = ctx;
   const app = createApp(ctx);

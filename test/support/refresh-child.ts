@@ -11,7 +11,7 @@ import { readyThenGo } from './together.ts';
  */
 const config = parseConfig({ ...process.env, LOG_LEVEL: 'silent' });
 const database = await openDatabase({ url: config.databaseUrl! });
-const redis = connectRedis(config.redisUrl, createLogger('silent'));
+const redis = connectRedis(config.redisUrl, createLogger('silent'), config.redisPrefix);
 // Connected before the barrier, so what races after `go` is the token refresh alone.
 await Promise.all([database.ping(), redis.ping()]);
 await readyThenGo();
