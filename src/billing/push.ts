@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { HUNDRED_PERCENT } from '../domain/percent.ts';
-import { QboError, type QuickBooksCompany } from '../quickbooks/index.ts';
-import { type HeldLock, withLock } from '../redis/lock.ts';
+import { type InvoiceDraft, QboError } from '../quickbooks/index.ts';
+import { type HeldLock, LockLost, withLock } from '../redis/lock.ts';
 import { findMilestone, findScheduleById, type MilestoneRow } from '../schedules/repository.ts';
 import { applyTransition } from '../schedules/transition.ts';
 import { acceptances, invoicePushes } from '../store/schema.ts';
@@ -16,9 +16,10 @@ export type PushOutcome = 'created' | 'adopted' | 'failed' | 'skipped';
 /**
  * Creates the QuickBooks invoice of one accepted milestone portion, exactly once (DESIGN §6):
  * the ledger row fixes the requestid and DocNumber; a create whose outcome is unknown is followed,
- * on the next attempt, by a DocNumber lookup before anything is created again. Transient failures
- * throw (the job retries with backoff); QuickBooks' refusals mark the milestone invoice_failed.
- * Once the invoice exists, its delivery and the write-back to HubSpot follow.
+ * on the next attempt, by a DocNumber lookup before anything is created again. What a person must
+ * fix (a refusal, a lost connection, a deal gone) marks the milestone invoice_failed with the reason
+ * on its first try; failures that may pass by themselves are retried (the job's backoff) until
+ * MAX_TRIES, then shown the same way. Once the invoice exists, delivery and write-back follow.
  */
 export async function pushInvoice(deps: BillingDeps, pushId: string): Promise<PushOutcome> {
   // One attempt at a time per push, whichever process or job runs it; a dead holder frees it in 10 s.
@@ -34,67 +35,134 @@ export async function pushInvoice(deps: BillingDeps, pushId: string): Promise<Pu
   return outcome;
 }
 
+/**
+ * Tries of one push (by any job or sweep) before a failure that may pass by itself — QuickBooks
+ * or HubSpot not answering — is shown to a person. About a quarter of an hour with the job
+ * backoff; the sweeper resumes such pushes later by itself.
+ */
+export const MAX_TRIES = 10;
+
 async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promise<PushOutcome> {
   const push = await findPush(deps.db, pushId);
-  if (!push || push.status === 'failed') return 'skipped';
+  if (!push || push.status === 'failed' || push.status === 'created') return 'skipped';
   const milestone = await startInvoicing(deps, push);
   if (!milestone) return 'skipped';
-  if (push.status === 'created') return 'skipped';
-
-  lock.assertHeld();
-  const company = await deps.quickbooks.company(push.tenantId, lock.signal);
-  if (push.status === 'sending') {
-    const existing = await company.invoiceByDocNumber(push.docNumber);
-    if (existing) {
-      await created(deps, push, milestone, existing.id, push.qboCustomerId, undefined);
-      return 'adopted';
-    }
-  }
-
-  let invoice: Awaited<ReturnType<QuickBooksCompany['prepareInvoice']>>;
+  const tries = await countTry(deps, push);
   try {
-    invoice = await prepare(deps, company, push, milestone);
+    return await invoiceOnce(deps, push, milestone, lock);
   } catch (error) {
-    if (!refusal(error)) throw error;
-    await failed(deps, push, milestone, company, error);
-    return 'failed';
-  }
-  lock.assertHeld();
-  await deps.db
-    .update(invoicePushes)
-    .set({
-      status: 'sending',
-      attempts: push.attempts + 1,
-      qboCustomerId: invoice.customerId,
-      updatedAt: new Date(),
-    })
-    .where(eq(invoicePushes.id, push.id));
-  try {
-    const result = await company.createInvoice(invoice, `${push.id}.${push.retries}`);
-    await created(deps, push, milestone, result.id, invoice.customerId, result.intuitTid);
-    return 'created';
-  } catch (error) {
-    if (error instanceof QboError && error.code === '6140') {
-      // The DocNumber exists: ours from an earlier attempt (adopt it), or someone else's.
-      const existing = await company.invoiceByDocNumber(push.docNumber);
-      if (existing?.privateNote.includes(push.id)) {
-        await created(deps, push, milestone, existing.id, invoice.customerId, error.intuitTid);
-        return 'adopted';
-      }
-    }
-    if (!refusal(error)) throw error;
-    await failed(deps, push, milestone, company, error);
+    if (error instanceof LockLost) throw error;
+    const reason = needsPerson(error) ?? (tries >= MAX_TRIES ? unavailable(error, tries) : undefined);
+    if (!reason) throw error;
+    await failed(deps, push, milestone, reason);
     return 'failed';
   }
 }
 
-/** QuickBooks said no (or our setup cannot work): a person must act, retrying will not help. */
-function refusal(error: unknown): error is QboError | DomainError {
-  if (error instanceof QboError) return error.kind === 'validation' || error.kind === 'forbidden';
-  return (
-    error instanceof DomainError &&
-    ['currency_mismatch', 'quickbooks_setup', 'no_billing_party'].includes(error.code)
-  );
+async function invoiceOnce(
+  deps: BillingDeps,
+  push: Push,
+  milestone: MilestoneRow,
+  lock: HeldLock,
+): Promise<PushOutcome> {
+  lock.assertHeld();
+  const company = await deps.quickbooks.company(push.tenantId, lock.signal);
+  // A create went out before and its outcome is unknown, or this push was resumed after one.
+  if (push.status === 'sending' || push.attempts > 0) {
+    const existing = await company.invoiceByDocNumber(push.docNumber);
+    if (existing && (push.status === 'sending' || existing.privateNote.includes(push.id))) {
+      await created(deps, push, milestone, existing.id, push.qboCustomerId, undefined);
+      return 'adopted';
+    }
+  }
+  const order = await orderOf(deps, push, milestone);
+  const send = async (requestId: string) => {
+    const invoice = await company.prepareInvoice(order.draft, order.party, order.settings);
+    lock.assertHeld();
+    await deps.db
+      .update(invoicePushes)
+      .set({
+        status: 'sending',
+        attempts: sql`${invoicePushes.attempts} + 1`,
+        qboCustomerId: invoice.customerId,
+        updatedAt: new Date(),
+      })
+      .where(eq(invoicePushes.id, push.id));
+    const result = await company.createInvoice(invoice, requestId);
+    await created(deps, push, milestone, result.id, invoice.customerId, result.intuitTid);
+    return 'created' as const;
+  };
+  try {
+    return await send(`${push.id}.${push.retries}`);
+  } catch (error) {
+    if (!(error instanceof QboError)) throw error;
+    if (error.code === '6140') {
+      // The DocNumber exists: ours from an earlier attempt (adopt it), or someone else's.
+      const existing = await company.invoiceByDocNumber(push.docNumber);
+      if (existing?.privateNote.includes(push.id)) {
+        await created(deps, push, milestone, existing.id, null, error.intuitTid);
+        return 'adopted';
+      }
+    }
+    if (!error.staleReference) throw error;
+    // A customer, item, term or tax code deleted, merged or made inactive in QuickBooks since we
+    // cached it: resolve them afresh, once. QuickBooks refused the create, so nothing exists yet;
+    // a new requestid keeps Intuit from answering with the stored refusal.
+    deps.logger.info(
+      { pushId: push.id, qboCode: error.code },
+      'stale QuickBooks reference; resolving afresh',
+    );
+    await company.forgetReferences(order.party);
+    return await send(`${push.id}.${push.retries}h`);
+  }
+}
+
+/** Counts this try against MAX_TRIES; the touched updatedAt keeps the sweeper off a push in progress. */
+async function countTry(deps: BillingDeps, push: Push): Promise<number> {
+  const [row] = await deps.db
+    .update(invoicePushes)
+    .set({ tries: sql`${invoicePushes.tries} + 1`, updatedAt: new Date() })
+    .where(eq(invoicePushes.id, push.id))
+    .returning({ tries: invoicePushes.tries });
+  return row!.tries;
+}
+
+export interface FailureReason {
+  code: string;
+  message: string;
+  /** QuickBooks' intuit_tid, for Intuit support. */
+  intuitTid?: string | undefined;
+}
+
+/** Causes no retry can fix: a person must act (reconnect, reinstall, fix the data in QuickBooks). */
+const NEEDS_A_PERSON = new Set([
+  'currency_mismatch',
+  'quickbooks_setup',
+  'no_billing_party',
+  'quickbooks_not_connected',
+  'quickbooks_reconnect_required',
+  'hubspot_reauth_required',
+  'hubspot_not_found',
+]);
+
+function needsPerson(error: unknown): FailureReason | undefined {
+  if (error instanceof QboError && (error.kind === 'validation' || error.kind === 'forbidden'))
+    return { code: error.code || error.kind, message: error.message, intuitTid: error.intuitTid };
+  if (!(error instanceof DomainError) || !NEEDS_A_PERSON.has(error.code)) return undefined;
+  const message =
+    error.code === 'hubspot_not_found'
+      ? `the deal no longer exists in HubSpot (${error.message}); restore it there, then retry`
+      : error.message;
+  return { code: error.code, message };
+}
+
+function unavailable(error: unknown, tries: number): FailureReason {
+  const qbo = error instanceof QboError;
+  return {
+    code: qbo ? 'quickbooks_unavailable' : error instanceof DomainError ? error.code : 'unavailable',
+    message: `not invoiced after ${tries} tries: ${(error as Error).message}; it is tried again later, or retry it now`,
+    intuitTid: qbo ? error.intuitTid : undefined,
+  };
 }
 
 /** accepted → invoicing, once; answers the milestone, or nothing when it is not this push's to invoice. */
@@ -107,40 +175,38 @@ async function startInvoicing(deps: BillingDeps, push: Push): Promise<MilestoneR
   });
 }
 
-async function prepare(deps: BillingDeps, company: QuickBooksCompany, push: Push, milestone: MilestoneRow) {
+/** What the invoice says and whom it bills, from the ledger, the schedule and the deal. */
+async function orderOf(deps: BillingDeps, push: Push, milestone: MilestoneRow) {
   const { db } = deps;
   const schedule = (await findScheduleById(db, milestone.scheduleId))!;
   const tenant = await requireTenant(db, push.tenantId);
   const [acceptance] = await db.select().from(acceptances).where(eq(acceptances.id, push.acceptanceId));
   const { acceptedBy } = acceptance!;
   const party = await billingParty(deps.hubspot, portalOf(tenant), schedule.dealId, acceptedBy);
-  return company.prepareInvoice(
-    {
-      pushId: push.id,
-      dealId: schedule.dealId,
-      dealName: schedule.dealName,
-      milestoneId: milestone.id,
-      milestoneName: milestone.name,
-      deliverable: milestone.deliverable,
-      portionPercent:
-        acceptance!.percent !== null && acceptance!.percent < HUNDRED_PERCENT ? acceptance!.percent : null,
-      gross: milestone.amount,
-      // The ledger fixed what this invoice bills; the rest of the milestone is held back as retainage.
-      retained: milestone.amount - push.amount,
-      payable: push.amount,
-      currency: push.currency,
-      acceptedOn: acceptance!.acceptedAt.toISOString().slice(0, 10),
-      acceptedBy: acceptedBy.name ?? acceptedBy.email ?? null,
-      acceptanceId: acceptance!.id,
-      docNumber: push.docNumber,
-      invoiceDate: push.invoiceDate!,
-      dueDate: push.dueDate!,
-      paymentTerms: milestone.paymentTerms ?? schedule.paymentTerms,
-      sendEmail: tenant.settings.emailInvoices ?? false,
-    },
-    party,
-    tenant.settings,
-  );
+  const draft: InvoiceDraft = {
+    pushId: push.id,
+    dealId: schedule.dealId,
+    dealName: schedule.dealName,
+    milestoneId: milestone.id,
+    milestoneName: milestone.name,
+    deliverable: milestone.deliverable,
+    portionPercent:
+      acceptance!.percent !== null && acceptance!.percent < HUNDRED_PERCENT ? acceptance!.percent : null,
+    gross: milestone.amount,
+    // The ledger fixed what this invoice bills; the rest of the milestone is held back as retainage.
+    retained: milestone.amount - push.amount,
+    payable: push.amount,
+    currency: push.currency,
+    acceptedOn: acceptance!.acceptedAt.toISOString().slice(0, 10),
+    acceptedBy: acceptedBy.name ?? acceptedBy.email ?? null,
+    acceptanceId: acceptance!.id,
+    docNumber: push.docNumber,
+    invoiceDate: push.invoiceDate!,
+    dueDate: push.dueDate!,
+    paymentTerms: milestone.paymentTerms ?? schedule.paymentTerms,
+    sendEmail: tenant.settings.emailInvoices ?? false,
+  };
+  return { draft, party, settings: tenant.settings };
 }
 
 async function created(
@@ -164,39 +230,46 @@ async function created(
         updatedAt: new Date(),
       })
       .where(eq(invoicePushes.id, push.id));
-    await applyTransition(tx, milestone, 'invoice_created', {
-      actor: `job:push:${push.id}`,
-      data: { qboInvoiceId: invoiceId, docNumber: push.docNumber },
-    });
+    await applyTransition(
+      tx,
+      milestone,
+      'invoice_created',
+      { actor: `job:push:${push.id}`, data: { qboInvoiceId: invoiceId, docNumber: push.docNumber } },
+      { needsAttention: false, attentionReason: null },
+    );
   });
 }
 
-async function failed(
-  deps: BillingDeps,
-  push: Push,
-  milestone: MilestoneRow,
-  company: QuickBooksCompany,
-  error: QboError | DomainError,
-): Promise<void> {
-  // A cached item, term or tax code deleted in QuickBooks since: resolve them afresh on the retry.
-  if (error instanceof QboError && error.code === '2500') await company.forgetReferences();
-  const intuitTid = error instanceof QboError ? (error.intuitTid ?? null) : null;
-  deps.logger.warn({ pushId: push.id, code: error.code, intuitTid }, 'invoice refused');
+async function failed(deps: BillingDeps, push: Push, milestone: MilestoneRow, reason: FailureReason) {
+  // QuickBooks' own code under a name the log's redaction leaves alone (it hides `code`).
+  deps.logger.warn(
+    {
+      pushId: push.id,
+      milestoneId: milestone.id,
+      errorCode: reason.code,
+      intuitTid: reason.intuitTid,
+      reason: reason.message,
+    },
+    'invoice not created; it needs a person',
+  );
   await deps.db.transaction(async (tx) => {
     await tx
       .update(invoicePushes)
       .set({
         status: 'failed',
-        errorCode: error.code || 'refused',
-        errorMessage: error.message,
-        intuitTid,
+        errorCode: reason.code,
+        errorMessage: reason.message,
+        intuitTid: reason.intuitTid ?? null,
         updatedAt: new Date(),
       })
       .where(eq(invoicePushes.id, push.id));
-    await applyTransition(tx, milestone, 'invoice_failed', {
-      actor: `job:push:${push.id}`,
-      reason: error.message,
-    });
+    await applyTransition(
+      tx,
+      milestone,
+      'invoice_failed',
+      { actor: `job:push:${push.id}`, reason: reason.message, data: { code: reason.code } },
+      { needsAttention: true, attentionReason: reason.message },
+    );
   });
 }
 

@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
+import { resumeWaiting, WAITING_FOR } from '../billing/retry.ts';
 import type { Db } from '../store/db.ts';
 import { stalePending } from '../store/inbox.ts';
 import { invoicePushes } from '../store/schema.ts';
@@ -44,5 +45,13 @@ export async function sweepPushes(deps: { db: Db; jobs: Jobs }, olderThanMs = 60
     )
     .limit(1000);
   for (const { id } of unwritten) await deps.jobs.strict.writeBack(id, round);
-  return unfinished.length + unwritten.length;
+  // Failed only because a platform did not answer for a while: worth another round by now.
+  const resumed = await resumeWaiting(deps, WAITING_FOR.time, {
+    failedBefore: new Date(Date.now() - RESUME_UNAVAILABLE_AFTER_MS),
+    actor: 'sweeper',
+    reason: 'the platform did not answer earlier; trying again',
+  });
+  return unfinished.length + unwritten.length + resumed;
 }
+
+const RESUME_UNAVAILABLE_AFTER_MS = 15 * 60_000;

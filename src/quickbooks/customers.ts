@@ -65,6 +65,13 @@ export async function resolveCustomer(
   });
 }
 
+/** After QuickBooks called the mapped customer invalid (deleted, merged, made inactive): resolve it afresh. */
+export async function forgetCustomer(deps: Deps, tenantId: string, partyKey: string): Promise<void> {
+  await deps.db
+    .delete(customerMappings)
+    .where(and(eq(customerMappings.tenantId, tenantId), eq(customerMappings.partyKey, partyKey)));
+}
+
 async function mappingOf(deps: Deps, tenantId: string, partyKey: string) {
   const [row] = await deps.db
     .select()
@@ -83,9 +90,10 @@ function checkCurrency(id: string, name: string, customerCurrency: string, curre
   return id;
 }
 
+/** An active customer matching the criteria: an inactive one cannot be invoiced (2500). */
 async function one(company: Company, criteria: Record<string, string>): Promise<Customer | undefined> {
   const list = await company.find('Customer', Customer, (sdk, cb) => sdk.findCustomers(criteria, cb));
-  return list.find((c) => c.Active !== false) ?? list[0];
+  return list.find((c) => c.Active !== false);
 }
 
 /** QuickBooks names cannot hold ":" and are at most 100 characters. */
@@ -122,12 +130,13 @@ async function create(
   } catch (error) {
     const existing = error instanceof QboError ? duplicateNameId(error) : undefined;
     if (!existing) throw error;
-    // The name is taken. By an (inactive) customer: use it. By a vendor or employee: a distinct name.
+    // The name is taken. By an active customer: use it. By an inactive one (QuickBooks refuses
+    // invoices for it), a vendor or an employee: a distinct name.
     const customer = await company
       .read((sdk, cb) => sdk.getCustomer(existing, cb))
       .then((r) => Customer.parse(r.data))
       .catch(() => undefined);
-    if (customer) return customer;
+    if (customer && customer.Active !== false) return customer;
     const distinct = `${name.slice(0, 88)} (customer)`;
     return (
       (await one(company, { DisplayName: distinct })) ??

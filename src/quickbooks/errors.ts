@@ -36,6 +36,11 @@ export class QboError extends Error {
     );
   }
 
+  /** A referenced customer, item, term or tax code is deleted, merged away or inactive. */
+  get staleReference(): boolean {
+    return this.code === '2500' || this.code === '610';
+  }
+
   /** The outcome is unknown: QuickBooks may have done it. */
   get uncertain(): boolean {
     return this.kind === 'network' || this.kind === 'timeout' || this.kind === 'server';

@@ -1,6 +1,6 @@
 import { DomainError } from '../domain/errors.ts';
 import { type Company, openCompany, type QuickBooksDeps } from './company.ts';
-import { type BillingParty, resolveCustomer } from './customers.ts';
+import { type BillingParty, forgetCustomer, resolveCustomer } from './customers.ts';
 import type { InvoiceDraft, InvoiceFacts } from './invoice-mapping.ts';
 import {
   attachNote,
@@ -49,8 +49,12 @@ export interface QuickBooksCompany {
   invoiceByDocNumber(docNumber: string): Promise<FoundInvoice | undefined>;
   attachNote(invoiceId: string, note: string): Promise<void>;
   sendInvoice(invoiceId: string): Promise<void>;
-  /** Drops the cached item, term and tax ids, after QuickBooks called one of them invalid. */
-  forgetReferences(): Promise<void>;
+  /**
+   * After QuickBooks called a reference invalid (deleted, merged away, inactive): drops the cached
+   * item, term and tax ids and the party's customer mapping, so the next preparation resolves them
+   * afresh.
+   */
+  forgetReferences(party: BillingParty): Promise<void>;
 }
 
 /** The app's view of QuickBooks Online: the connection, and invoices in the connected company. */
@@ -122,6 +126,9 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
     invoiceByDocNumber: (docNumber) => invoiceByDocNumber(company, docNumber),
     attachNote: (invoiceId, note) => attachNote(company, invoiceId, note),
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
-    forgetReferences: () => forgetReferences(deps, company.tenantId),
+    async forgetReferences(party) {
+      await forgetReferences(deps, company.tenantId);
+      await forgetCustomer(deps, company.tenantId, party.key);
+    },
   };
 }

@@ -21,7 +21,7 @@ export async function applyTransition(
   row: MilestoneRow,
   event: MilestoneEvent,
   cause: TransitionCause,
-  changes: Partial<Pick<MilestoneRow, 'amount' | 'percent' | 'needsAttention'>> = {},
+  changes: Partial<Pick<MilestoneRow, 'amount' | 'percent' | 'needsAttention' | 'attentionReason'>> = {},
 ): Promise<MilestoneRow> {
   const to = transition(row.status, event);
   const [updated] = await tx

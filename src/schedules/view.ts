@@ -26,6 +26,7 @@ export function milestoneView(row: MilestoneRow, currency: string) {
     status: row.status,
     splitFromId: row.splitFromId,
     needsAttention: row.needsAttention,
+    attentionReason: row.attentionReason,
   };
 }
 

@@ -130,6 +130,8 @@ export const milestones = pgTable(
     /** The milestone this one is the remainder of, after a partial acceptance. */
     splitFromId: text('split_from_id'),
     needsAttention: boolean('needs_attention').notNull().default(false),
+    /** Why a person is needed, in words they can act on (QuickBooks' own message, a lost connection). */
+    attentionReason: text('attention_reason'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -301,6 +303,8 @@ export const invoicePushes = pgTable(
      */
     status: text().$type<'pending' | 'sending' | 'created' | 'failed'>().notNull().default('pending'),
     attempts: integer().notNull().default(0),
+    /** Tries of the push since it was queued or resumed, by any job: transient failures stop at a bound. */
+    tries: integer().notNull().default(0),
     /**
      * Manual retries after a refusal. Part of the requestid: Intuit may replay a request id's
      * original answer, which after a refusal would be the refusal again.

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { resumeWaiting, WAITING_FOR } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
 import { ensureTenant } from '../../../tenants/repository.ts';
 import { authorizeWithState, consumeState } from '../../oauth-state.ts';
@@ -47,6 +48,11 @@ export function hubspotOAuthRoutes(ctx: AppContext): Router {
       hubDomain ?? `HubSpot portal ${portalId}`,
     );
     await ctx.hubspot.saveInstall(tenant.id, installation);
+    await resumeWaiting(ctx, WAITING_FOR.hubspot, {
+      tenantId: tenant.id,
+      actor: `hubspot:installed:${portalId}`,
+      reason: 'the app is installed in HubSpot again',
+    });
     await startSession(
       ctx.db,
       res,

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { resumeWaiting, WAITING_FOR } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
 import { QuickBooksOAuthError } from '../../../quickbooks/index.ts';
 import { isUniqueViolation } from '../../../store/db.ts';
@@ -85,6 +86,11 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
       throw companyInUse(realmId);
     }
     ctx.logger.info({ tenantId, realmId }, 'QuickBooks company connected');
+    await resumeWaiting(ctx, WAITING_FOR.quickbooks, {
+      tenantId,
+      actor: `quickbooks:connected:${realmId}`,
+      reason: 'QuickBooks is connected again',
+    });
     res.type('html').send(
       page({
         title: 'QuickBooks connected',
