@@ -71,16 +71,25 @@ export async function startBilling(
   }
 
   /**
-   * The harness's first tenant as an admin makes it: the HubSpot install and the QuickBooks
-   * connection through their real redirect flows (the sandboxes approve into their first portal
-   * and company, so call this before any other tenant or realm is made).
+   * A tenant as an admin makes it: the HubSpot install and (unless `connect: false`) the QuickBooks
+   * connection through their real redirect flows, the admin picking `portal` and a new company on
+   * the platforms' pages. `connect()` and `reinstall()` walk the flows again later.
    */
-  async function installedTenant(portal: number, company: Company = {}) {
+  async function installedTenant(portal: number, company: Company = {}, opts: { connect?: boolean } = {}) {
     if (!port) throw new Error('installedTenant needs startBilling({ listen: true })');
     hs.seedRealistic(portal);
+    hs.choosePortal(portal);
     const realmId = newRealm(String(portal), company);
     const cookie = await installHubSpot(appUrl);
-    expect(await connectQuickBooks(appUrl, cookie)).toBe(realmId);
+    const connect = async () => {
+      qbo.chooseRealm(realmId);
+      expect(await connectQuickBooks(appUrl, cookie)).toBe(realmId);
+    };
+    const reinstall = async () => {
+      hs.choosePortal(portal);
+      return installHubSpot(appUrl);
+    };
+    if (opts.connect !== false) await connect();
     const [row] = await t.database.db
       .select()
       .from(tenants)
@@ -103,7 +112,7 @@ export async function startBilling(
           .send(body as object),
       raw: (method, path) => t.http[method](`/api/v1${path}`).set(auth),
     };
-    return withHelpers(tenant, realmId);
+    return { ...withHelpers(tenant, realmId), connect, reinstall };
   }
 
   function withHelpers(tenant: Tenant, realmId: string) {

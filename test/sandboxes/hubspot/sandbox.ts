@@ -158,6 +158,11 @@ export class HubSpotSandbox {
     this.state.addPortal(portalId, opts);
   }
 
+  /** The account the next install goes into, as a person picks it on HubSpot's page. */
+  choosePortal(portalId: number): void {
+    this.ctx.config.defaultPortalId = portalId;
+  }
+
   seed(portalId: number, input: SeedInput): SeedResult {
     this.state.addPortal(portalId);
     return seed(this.state, portalId, input);
@@ -213,6 +218,15 @@ export class HubSpotSandbox {
       ? this.state.getRecord(this.state.requirePortal(portalId), type, String(id))
       : undefined;
     return record ? structuredClone(record) : undefined;
+  }
+
+  /** Restores a deleted deal from HubSpot's recycle bin. */
+  restoreDeal(portalId: number, dealId: string | number): void {
+    const record = this.state.getRecord(this.state.requirePortal(portalId), 'deals', String(dealId));
+    if (!record) return;
+    record.archived = false;
+    delete record.archivedAt;
+    record.updatedAt = new Date().toISOString();
   }
 
   getDeal(portalId: number, dealId: string | number): DealSnapshot | undefined {

@@ -75,6 +75,8 @@ export interface QuickBooksSandbox {
   payments(realmId: string): Payment[];
   attachables(realmId: string): Entity[];
   entity<T extends Entity = Entity>(realmId: string, type: EntityName, id: string): T | undefined;
+  /** Deletes a customer, item or other name-list record as a person does in QuickBooks: it becomes inactive. */
+  deactivate(realmId: string, type: EntityName, id: string): void;
   attachmentContent(realmId: string, attachableId: string): Buffer | undefined;
 
   readonly requests: RequestRecord[];
@@ -94,6 +96,8 @@ export interface QuickBooksSandbox {
   readonly faultSeed: number;
   expireAccessTokens(realmId?: string): void;
   setConsent(mode: ConsentMode): void;
+  /** The company the next consent connects, as a person picks it on Intuit's page. */
+  chooseRealm(realmId: string): void;
 
   recordPayment(realmId: string, invoiceId: string, amount: number): Payment;
   voidInvoice(realmId: string, invoiceId: string): Invoice;
@@ -240,6 +244,13 @@ export async function startQuickBooksSandbox(
       const record = realmOf(realmId).get<T>(type, id);
       return record ? structuredClone(record) : undefined;
     },
+    deactivate(realmId, type, id) {
+      const realm = realmOf(realmId);
+      const record = realm.get<Entity & { Active?: boolean }>(type, id);
+      if (!record) throw new Error(`${type} ${id} not found in realm ${realmId}`);
+      record.Active = false;
+      realm.save(type, record, 'Delete');
+    },
     attachmentContent: (realmId, attachableId) => realmOf(realmId).files.get(attachableId)?.bytes,
 
     requests,
@@ -281,6 +292,9 @@ export async function startQuickBooksSandbox(
     expireAccessTokens: (realmId) => oauth.expire(realmId),
     setConsent(mode) {
       oauthConfig.consent = mode;
+    },
+    chooseRealm(realmId) {
+      oauthConfig.defaultRealmId = realmId;
     },
 
     recordPayment(realmId, invoiceId, amount) {
