@@ -41,6 +41,7 @@ const Env = z.object({
     .default('mb'),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
+  INVOICE_MAX_TRIES: z.coerce.number().int().min(1).max(100).default(10),
   QBO_THROTTLE_PAUSE_MS: z.coerce.number().int().min(0).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -81,6 +82,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
     logLevel: e.LOG_LEVEL,
     jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
+    /** Tries of an invoice push before a platform that does not answer is shown to a person. */
+    invoiceMaxTries: e.INVOICE_MAX_TRIES,
     hubspot: {
       clientId: e.HUBSPOT_CLIENT_ID,
       clientSecret: e.HUBSPOT_CLIENT_SECRET,

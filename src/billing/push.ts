@@ -19,7 +19,7 @@ export type PushOutcome = 'created' | 'adopted' | 'failed' | 'skipped';
  * on the next attempt, by a DocNumber lookup before anything is created again. What a person must
  * fix (a refusal, a lost connection, a deal gone) marks the milestone invoice_failed with the reason
  * on its first try; failures that may pass by themselves are retried (the job's backoff) until
- * MAX_TRIES, then shown the same way. Once the invoice exists, delivery and write-back follow.
+ * INVOICE_MAX_TRIES, then shown the same way. Once the invoice exists, delivery and write-back follow.
  */
 export async function pushInvoice(deps: BillingDeps, pushId: string): Promise<PushOutcome> {
   // One attempt at a time per push, whichever process or job runs it; a dead holder frees it in 10 s.
@@ -35,13 +35,6 @@ export async function pushInvoice(deps: BillingDeps, pushId: string): Promise<Pu
   return outcome;
 }
 
-/**
- * Tries of one push (by any job or sweep) before a failure that may pass by itself — QuickBooks
- * or HubSpot not answering — is shown to a person. About a quarter of an hour with the job
- * backoff; the sweeper resumes such pushes later by itself.
- */
-export const MAX_TRIES = 10;
-
 async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promise<PushOutcome> {
   const push = await findPush(deps.db, pushId);
   if (!push || push.status === 'failed' || push.status === 'created') return 'skipped';
@@ -52,7 +45,9 @@ async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promi
     return await invoiceOnce(deps, push, milestone, lock);
   } catch (error) {
     if (error instanceof LockLost) throw error;
-    const reason = needsPerson(error) ?? (tries >= MAX_TRIES ? unavailable(error, tries) : undefined);
+    // A platform not answering is shown to a person after INVOICE_MAX_TRIES (about a quarter of an
+    // hour with the job backoff at 10); the sweeper resumes such pushes later by itself.
+    const reason = needsPerson(error) ?? (tries >= deps.config.invoiceMaxTries ? unavailable(error, tries) : undefined);
     if (!reason) throw error;
     await failed(deps, push, milestone, reason);
     return 'failed';
@@ -117,7 +112,7 @@ async function invoiceOnce(
   }
 }
 
-/** Counts this try against MAX_TRIES; the touched updatedAt keeps the sweeper off a push in progress. */
+/** Counts this try against INVOICE_MAX_TRIES; the touched updatedAt keeps the sweeper off a push in progress. */
 async function countTry(deps: BillingDeps, push: Push): Promise<number> {
   const [row] = await deps.db
     .update(invoicePushes)

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoicePush } from '../../src/jobs/invoice-push.ts';
+import { sweepPushes } from '../../src/jobs/sweep.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
 import { exited, killStarted, spawnNode } from '../support/processes.ts';
@@ -9,7 +10,7 @@ import { exited, killStarted, spawnNode } from '../support/processes.ts';
 let b: Billing;
 beforeAll(async () => {
   // A server database: the operator CLI reads it from a process of its own.
-  b = await startBilling({ listen: true, server: true });
+  b = await startBilling({ listen: true, server: true, env: { INVOICE_MAX_TRIES: '3' } });
 });
 afterAll(async () => {
   await killStarted();
@@ -143,6 +144,29 @@ describe('a push that cannot succeed until a person acts', () => {
     expect((await tenant.post(`/milestones/${milestoneId}/retry-invoice`)).status).toBe(202);
     await expectOneInvoice(tenant, milestoneId);
   }, 60_000);
+});
+
+describe('a push QuickBooks does not answer', () => {
+  it('is retried with backoff up to INVOICE_MAX_TRIES, then shown; the sweeper resumes it and it invoices once', async () => {
+    const tenant = await installed();
+    const deal = await scheduled(tenant);
+    b.qbo.setFaults({ errorRate: 1 });
+    const milestoneId = await accept(tenant, deal.id);
+    const [row] = await tenant.settled(1, { timeoutMs: 60_000 }).finally(() => b.qbo.clearFaults());
+    expect(row!.push).toMatchObject({ status: 'failed', tries: 3, errorCode: 'quickbooks_unavailable' });
+    const milestone = await tenant.get(`/milestones/${milestoneId}`);
+    expect(milestone.body).toMatchObject({ status: 'invoice_failed', needsAttention: true });
+    expect(milestone.body.attentionReason).toMatch(/^not invoiced after 3 tries: QuickBooks/);
+    await noJobRetrying();
+    expect(b.qbo.invoices(tenant.realmId)).toHaveLength(0);
+
+    // Later, QuickBooks answers again: the sweeper's round resumes what waited only for it.
+    await b.t.database.db.execute(
+      `update invoice_pushes set updated_at = now() - interval '16 minutes' where id = '${row!.push.id}'`,
+    );
+    expect(await sweepPushes(b.t.ctx)).toBe(1);
+    await expectOneInvoice(tenant, milestoneId);
+  }, 90_000);
 });
 
 describe('stale QuickBooks ids', () => {
