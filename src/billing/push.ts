@@ -47,7 +47,8 @@ async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promi
     if (error instanceof LockLost) throw error;
     // A platform not answering is shown to a person after INVOICE_MAX_TRIES (about a quarter of an
     // hour with the job backoff at 10); the sweeper resumes such pushes later by itself.
-    const reason = needsPerson(error) ?? (tries >= deps.config.invoiceMaxTries ? unavailable(error, tries) : undefined);
+    const reason =
+      needsPerson(error) ?? (tries >= deps.config.invoiceMaxTries ? unavailable(error, tries) : undefined);
     if (!reason) throw error;
     await failed(deps, push, milestone, reason);
     return 'failed';

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { DomainError, type Issue } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
+import { page } from './pages.ts';
 
 /** HTTP status of each stable error code; anything unlisted is an unprocessable request. */
 const STATUS: Record<string, number> = {
@@ -60,7 +61,10 @@ export class HttpProblem extends Error {
   }
 }
 
-/** RFC 9457 problem details: the code is stable, `errors` names every failing field. */
+/**
+ * RFC 9457 problem details: the code is stable, `errors` names every failing field. A browser
+ * (one that prefers HTML, e.g. on an OAuth redirect) gets the same as a page.
+ */
 export function sendProblem(
   res: Response,
   code: string,
@@ -69,12 +73,20 @@ export function sendProblem(
   instance?: string,
 ) {
   const status = STATUS[code] ?? 422;
+  const title = TITLES[status] ?? 'Error';
+  if (res.req.accepts(['application/json', 'text/html']) === 'text/html') {
+    res
+      .status(status)
+      .type('html')
+      .send(page({ title, heading: title, body: [detail, ...errors.map((e) => e.message)] }));
+    return;
+  }
   res
     .status(status)
     .type('application/problem+json')
     .json({
       type: `/problems/${code}`,
-      title: TITLES[status] ?? 'Error',
+      title,
       status,
       code,
       detail,

@@ -12,7 +12,7 @@ export { HUBSPOT_PACE } from './client.ts';
 export type { Deal, DealParties } from './deals.ts';
 export { type DealChange, dealChange, dedupeKey, HubSpotEvent } from './events.ts';
 export type { NoteRequest } from './notes.ts';
-export { hubspotApp, SCOPES } from './oauth.ts';
+export { HubSpotOAuthError, hubspotApp, SCOPES } from './oauth.ts';
 export { BILLING_PROPERTIES, billingPropertyValues } from './properties.ts';
 export { verifyV3 } from './signature.ts';
 

@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
 import { type Company, openCompany, type QuickBooksDeps } from './company.ts';
 import { type BillingParty, forgetCustomer, resolveCustomer } from './customers.ts';
+import { QboError } from './errors.ts';
 import type { InvoiceDraft, InvoiceFacts } from './invoice-mapping.ts';
 import {
   attachNote,
@@ -20,6 +21,7 @@ import {
   salesTerm,
   serviceItem,
 } from './references.ts';
+import { sdkFor } from './sdk.ts';
 import {
   connectionOf,
   disconnect,
@@ -64,6 +66,8 @@ export interface QuickBooks {
   connectedRealm(tenantId: string): Promise<string | undefined>;
   /** The tenant the company is connected to, if any. */
   realmHolder(realmId: string): Promise<string | undefined>;
+  /** Whether the new tokens really are for `realmId` (the callback's query can be tampered with). */
+  confirmRealm(realmId: string, tokens: TokenResponse): Promise<boolean>;
   connect(tenantId: string, realmId: string, tokens: TokenResponse): Promise<void>;
   disconnect(tenantId: string): Promise<{ realmId: string }>;
   /** Ends a grant the app will not store (a company it refused). */
@@ -84,6 +88,16 @@ export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
     exchangeCode: (code) => exchangeCode(deps.config, code),
     connectedRealm: async (tenantId) => (await connectionOf(deps.db, tenantId))?.realmId,
     realmHolder: (realmId) => realmHolder(deps.db, realmId),
+    async confirmRealm(realmId, tokens) {
+      const call = sdkFor(deps.config, realmId, tokens.access_token);
+      try {
+        await call((sdk, cb) => sdk.getCompanyInfo(realmId, cb));
+        return true;
+      } catch (error) {
+        if (error instanceof QboError && (error.kind === 'auth' || error.kind === 'forbidden')) return false;
+        throw error;
+      }
+    },
     connect: (tenantId, realmId, tokens) => saveConnection(deps, tenantId, realmId, tokens),
     disconnect: (tenantId) => disconnect(deps, tenantId),
     revoke: (of, refreshToken) => revokeQuietly(deps, of, refreshToken),

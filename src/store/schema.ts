@@ -226,6 +226,8 @@ export const oauthStates = pgTable('oauth_states', {
   state: text().primaryKey(),
   provider: text().$type<'hubspot' | 'quickbooks'>().notNull(),
   tenantId: text('tenant_id'),
+  /** Hash of the cookie set in the browser that started the flow: the callback must come from it. */
+  browserHash: text('browser_hash').notNull().default(''),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   createdAt: createdAt(),
 });

@@ -28,14 +28,18 @@ async function expectPage(response: Response, what: string): Promise<string> {
   return body;
 }
 
+/** The `name=value` of each cookie a response sets, as a browser would send them back. */
+const cookiesOf = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]!);
+
 /**
- * GET /oauth/hubspot/install → HubSpot's authorize page (auto-approve) → the app's callback.
- * Answers the `mb_session=…` cookie the callback set.
+ * GET /oauth/hubspot/install → HubSpot's authorize page (auto-approve) → the app's callback, in one
+ * browser (the install binds its state to a cookie). Answers the `mb_session=…` cookie it set.
  */
 export async function installHubSpot(appUrl: string): Promise<string> {
-  const authorize = await expectRedirect(await hop(`${appUrl}/oauth/hubspot/install`), 'HubSpot install');
+  const start = await hop(`${appUrl}/oauth/hubspot/install`);
+  const authorize = await expectRedirect(start, 'HubSpot install');
   const callback = await expectRedirect(await hop(authorize), 'HubSpot authorize');
-  const done = await hop(callback);
+  const done = await hop(callback, cookiesOf(start).join('; '));
   const setCookie = done.headers.getSetCookie().find((c) => c.startsWith('mb_session='));
   await expectPage(done, 'HubSpot callback');
   if (!setCookie) throw new Error('HubSpot callback: no mb_session cookie was set');
@@ -44,13 +48,11 @@ export async function installHubSpot(appUrl: string): Promise<string> {
 
 /** GET /oauth/quickbooks/connect (signed in) → Intuit's authorize page (approve) → the app's callback. */
 export async function connectQuickBooks(appUrl: string, cookie: string): Promise<string> {
-  const authorize = await expectRedirect(
-    await hop(`${appUrl}/oauth/quickbooks/connect`, cookie),
-    'QuickBooks connect',
-  );
+  const start = await hop(`${appUrl}/oauth/quickbooks/connect`, cookie);
+  const authorize = await expectRedirect(start, 'QuickBooks connect');
   const callback = await expectRedirect(await hop(authorize), 'QuickBooks authorize');
   const realmId = new URL(callback).searchParams.get('realmId');
-  await expectPage(await hop(callback, cookie), 'QuickBooks callback');
+  await expectPage(await hop(callback, [cookie, ...cookiesOf(start)].join('; ')), 'QuickBooks callback');
   if (!realmId) throw new Error('QuickBooks authorize: the callback carried no realmId');
   return realmId;
 }

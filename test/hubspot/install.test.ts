@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotLimiter } from '../../src/hubspot/client.ts';
 import { fetchDeal } from '../../src/hubspot/deals.ts';
 import { SlidingWindowLimiter } from '../../src/redis/rate-limit.ts';
-import { hubspotInstalls, oauthGrants, oauthStates, tenants } from '../../src/store/schema.ts';
+import { hubspotInstalls, oauthGrants, oauthStates, sessions, tenants } from '../../src/store/schema.ts';
 import { createApiKey } from '../../src/tenants/repository.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -46,8 +46,10 @@ async function install() {
   expect(consent.status).toBe(302);
   const callback = new URL(consent.headers.get('location')!);
   expect(callback.pathname).toBe('/oauth/hubspot/callback');
-  const done = await t.http.get(callback.pathname + callback.search);
-  return { done, callback };
+  // The same browser: it holds the cookie the install set.
+  const browser = (start.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+  const done = await t.http.get(callback.pathname + callback.search).set('Cookie', browser);
+  return { done, callback, browser };
 }
 
 const tenantOf = async () =>
@@ -79,7 +81,7 @@ describe('HubSpot install', () => {
     const { done, callback } = await install();
     expect(done.status, done.text).toBe(200);
     expect(done.text).toContain('Milestone Billing is installed');
-    expect(done.headers['set-cookie']?.[0]).toMatch(/^mb_session=.+HttpOnly/);
+    expect(done.headers['set-cookie']).toContainEqual(expect.stringMatching(/^mb_session=.+HttpOnly/));
     const tenant = await tenantOf();
     expect(tenant).toBeDefined();
     const row = await installOf(tenant!.id);
@@ -108,6 +110,39 @@ describe('HubSpot install', () => {
       .values({ state: 'old', provider: 'hubspot', expiresAt: new Date(Date.now() - 1000) });
     const expired = await t.http.get('/oauth/hubspot/callback?code=abc&state=old');
     expect(expired.status).toBe(403);
+  });
+
+  it('signs no one in from a callback opened in another browser than the one that started the install (login CSRF)', async () => {
+    // The attacker starts the install and approves it in their own browser…
+    const start = await t.http.get('/oauth/hubspot/install');
+    const consent = await fetch(new URL(start.headers.location!), { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location')!);
+    const sessionsBefore = (await t.database.db.select().from(sessions)).length;
+    const exchanges = hs.tokenRequests.byGrantType.authorization_code ?? 0;
+    // …and the victim opens the callback URL, without the attacker's cookie.
+    const victim = await t.http
+      .get(callback.pathname + callback.search)
+      .set('Cookie', 'mb_oauth_hubspot=victims-own');
+    expect(victim.status).toBe(403);
+    expect(victim.body.detail).toContain('started in another browser');
+    expect(victim.headers['set-cookie'] ?? []).not.toContainEqual(expect.stringMatching(/^mb_session=/));
+    expect(await t.database.db.select().from(sessions)).toHaveLength(sessionsBefore);
+    expect(hs.tokenRequests.byGrantType.authorization_code ?? 0).toBe(exchanges);
+  });
+
+  it('answers an authorization code HubSpot refuses with a 4xx page, not a 500', async () => {
+    const start = await t.http.get('/oauth/hubspot/install');
+    const state = new URL(start.headers.location!).searchParams.get('state')!;
+    const browser = (start.headers['set-cookie'] as unknown as string[])
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const done = await t.http
+      .get(`/oauth/hubspot/callback?code=not-a-code&state=${state}`)
+      .set('Cookie', browser)
+      .set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(done.status).toBe(403);
+    expect(done.headers['content-type']).toMatch(/^text\/html/);
+    expect(done.text).toContain('HubSpot did not accept the authorisation');
   });
 
   it('re-installing the same portal updates the tenant instead of duplicating it', async () => {

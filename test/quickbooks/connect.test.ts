@@ -80,8 +80,12 @@ async function connect(cookie: string) {
   expect(consent.status).toBe(302);
   const callback = new URL(consent.headers.get('location')!);
   expect(callback.pathname).toBe('/oauth/quickbooks/callback');
-  const done = await t.http.get(callback.pathname + callback.search).set('Cookie', cookie);
-  return { start, authorize, callback, done };
+  // The same browser: the session and the cookie the connect set.
+  const bound = (start.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
+  const done = await t.http
+    .get(callback.pathname + callback.search)
+    .set('Cookie', [cookie, ...bound].join('; '));
+  return { start, authorize, callback, done, bound };
 }
 
 const deps = () => ({ ...t.ctx, db: t.database.db });
@@ -415,6 +419,39 @@ describe('QuickBooks connection', () => {
     // The grant is still alive at Intuit (the revoke never arrived); end it for good.
     await revokeToken(t.ctx.config, refresh);
     await expect(refreshTokens(t.ctx.config, refresh)).rejects.toBeInstanceOf(QuickBooksOAuthError);
+  });
+
+  it('refuses a tampered realmId: the new tokens are checked against it, nothing is bound and the grant is ended', async () => {
+    // After the tests above, neither tenant holds a company.
+    expect(await connectionOf(t.database.db, tenantB)).toBeUndefined();
+    const start = await t.http.get('/oauth/quickbooks/connect').set('Cookie', cookieB);
+    const bound = (start.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]);
+    const consent = await fetch(new URL(start.headers.location!), { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location')!);
+    expect(callback.searchParams.get('realmId')).toBe(REALM);
+    // Someone else's company id in the callback, in place of the one approved.
+    callback.searchParams.set('realmId', OTHER_REALM);
+    const revokes = qbo.tokenRequests.revoke ?? 0;
+    const done = await t.http
+      .get(callback.pathname + callback.search)
+      .set('Cookie', [cookieB, ...bound].join('; '));
+    expect(done.status).toBe(403);
+    expect(done.body.detail).toContain(`did not authorise company ${OTHER_REALM}`);
+    expect(await connectionOf(t.database.db, tenantB)).toBeUndefined();
+    expect(await t.ctx.quickbooks.realmHolder(OTHER_REALM)).toBeUndefined();
+    expect(qbo.tokenRequests.revoke ?? 0).toBe(revokes + 1);
+  });
+
+  it('refuses a callback opened in another browser than the one that started the connect', async () => {
+    const start = await t.http.get('/oauth/quickbooks/connect').set('Cookie', cookieB);
+    const consent = await fetch(new URL(start.headers.location!), { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location')!);
+    const exchanges = qbo.tokenRequests.authorization_code;
+    // Signed in, but without the cookie the connect set in the browser that started it.
+    const done = await t.http.get(callback.pathname + callback.search).set('Cookie', cookieB);
+    expect(done.status).toBe(403);
+    expect(qbo.tokenRequests.authorization_code).toBe(exchanges);
+    expect(await connectionOf(t.database.db, tenantB)).toBeUndefined();
   });
 
   it('an unconfigured Intuit app is reported as unavailable', () => {

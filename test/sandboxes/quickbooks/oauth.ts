@@ -374,6 +374,7 @@ export class OAuthServer {
     const grantId = this.refreshTokens.get(token) ?? this.accessTokens.get(token)?.grantId;
     const grant = grantId ? this.grants.get(grantId) : undefined;
     if (grant) grant.revoked = true;
+    this.tokenLog.push({ grantType: 'revoke', status: 200, at: new Date().toISOString() });
     // RFC 7009: unknown tokens are answered 200 as well.
     res.status(200).end();
   }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { resumeWaiting, WAITING_FOR } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
+import { HubSpotOAuthError } from '../../../hubspot/index.ts';
 import { ensureTenant } from '../../../tenants/repository.ts';
 import { authorizeWithState, consumeState } from '../../oauth-state.ts';
 import { page } from '../../pages.ts';
@@ -18,9 +19,13 @@ const Callback = z.object({
 /** The HubSpot install: a single-use server-side state, the code exchange, the tenant, a session. */
 export function hubspotOAuthRoutes(ctx: AppContext): Router {
   const router = Router();
+  const secure = { secure: ctx.config.publicUrl.startsWith('https:') };
 
   router.get('/oauth/hubspot/install', async (_req, res) => {
-    res.redirect(302, await authorizeWithState(ctx.db, 'hubspot', null, ctx.hubspot.authorizeUrl));
+    res.redirect(
+      302,
+      await authorizeWithState(ctx.db, res, 'hubspot', null, ctx.hubspot.authorizeUrl, secure),
+    );
   });
 
   router.get('/oauth/hubspot/callback', async (req, res) => {
@@ -33,13 +38,23 @@ export function hubspotOAuthRoutes(ctx: AppContext): Router {
     }
     if (!query.code || !query.state)
       throw new HttpProblem('invalid_request', 'the callback needs code and state');
-    if (!(await consumeState(ctx.db, 'hubspot', query.state)))
+    const state = await consumeState(ctx.db, req, res, 'hubspot', query.state);
+    if ('refused' in state) {
       throw new HttpProblem(
         'forbidden',
-        'this install link expired or was already used; start the install again',
+        state.refused === 'other_browser'
+          ? 'this install was started in another browser; start the install again here'
+          : 'this install link expired or was already used; start the install again',
       );
+    }
 
-    const installation = await ctx.hubspot.exchangeCode(query.code);
+    const installation = await ctx.hubspot.exchangeCode(query.code).catch((error: unknown) => {
+      if (!(error instanceof HubSpotOAuthError)) throw error;
+      throw new HttpProblem(
+        'forbidden',
+        `HubSpot did not accept the authorisation (${error.error}); start the install again`,
+      );
+    });
     const { portalId, hubDomain } = installation;
     const { tenant } = await ensureTenant(
       ctx.db,
@@ -53,12 +68,7 @@ export function hubspotOAuthRoutes(ctx: AppContext): Router {
       actor: `hubspot:installed:${portalId}`,
       reason: 'the app is installed in HubSpot again',
     });
-    await startSession(
-      ctx.db,
-      res,
-      { tenantId: tenant.id, userEmail: installation.installedBy },
-      { secure: ctx.config.publicUrl.startsWith('https:') },
-    );
+    await startSession(ctx.db, res, { tenantId: tenant.id, userEmail: installation.installedBy }, secure);
     res.type('html').send(
       page({
         title: 'Milestone Billing installed',

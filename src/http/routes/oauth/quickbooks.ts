@@ -30,11 +30,13 @@ const companyInUse = (realmId: string) =>
 export function quickbooksOAuthRoutes(ctx: AppContext): Router {
   const router = Router();
   const session = requireSession(ctx.db);
+  const secure = { secure: ctx.config.publicUrl.startsWith('https:') };
 
   router.get('/oauth/quickbooks/connect', session, async (_req, res) => {
+    const tenantId = sessionOf(res).tenantId;
     res.redirect(
       302,
-      await authorizeWithState(ctx.db, 'quickbooks', sessionOf(res).tenantId, ctx.quickbooks.authorizeUrl),
+      await authorizeWithState(ctx.db, res, 'quickbooks', tenantId, ctx.quickbooks.authorizeUrl, secure),
     );
   });
 
@@ -43,7 +45,7 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
   router.get('/oauth/quickbooks/callback', session, async (req, res) => {
     const query = Callback.parse(req.query);
     if (query.error) {
-      if (query.state) await consumeState(ctx.db, 'quickbooks', query.state);
+      if (query.state) await consumeState(ctx.db, req, res, 'quickbooks', query.state);
       const declined = query.error === 'access_denied';
       throw new HttpProblem(
         'forbidden',
@@ -54,9 +56,9 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
     }
     if (!query.code || !query.state || !query.realmId)
       throw new HttpProblem('invalid_request', 'the callback needs code, state and realmId');
-    const state = await consumeState(ctx.db, 'quickbooks', query.state);
+    const state = await consumeState(ctx.db, req, res, 'quickbooks', query.state);
     const tenantId = sessionOf(res).tenantId;
-    if (!state?.tenantId || state.tenantId !== tenantId) {
+    if ('refused' in state || state.row.tenantId !== tenantId) {
       throw new HttpProblem(
         'forbidden',
         'this connect link expired, was already used or belongs to another sign-in; start again from "Connect QuickBooks"',
@@ -77,6 +79,13 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
       }
       throw new HttpProblem('quickbooks_error', `QuickBooks could not be connected: ${error.message}`);
     });
+    if (!(await ctx.quickbooks.confirmRealm(realmId, tokens))) {
+      await ctx.quickbooks.revoke({ tenantId, realmId }, tokens.refresh_token);
+      throw new HttpProblem(
+        'forbidden',
+        `QuickBooks did not authorise company ${realmId}: the callback named another company than the one approved; connect QuickBooks again`,
+      );
+    }
     try {
       await ctx.quickbooks.connect(tenantId, realmId, tokens);
     } catch (error) {
