@@ -10,12 +10,14 @@ import { hubspotOAuthRoutes } from './routes/oauth/hubspot.ts';
 import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
+import { securityHeaders } from './security.ts';
 
 /** The web process's express app; tests drive it with supertest over a real database. */
 export function createApp(deps: AppContext) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  app.use(securityHeaders());
   app.use(healthRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), hubspotOAuthRoutes(deps));
   app.use(quickbooksOAuthRoutes(deps));

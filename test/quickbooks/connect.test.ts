@@ -379,6 +379,21 @@ describe('QuickBooks connection', () => {
     expect((await qboAccessToken(deps(), tenantA)).realmId).toBe(REALM);
   });
 
+  it('refuses a cross-site disconnect made with the session cookie', async () => {
+    const crossSite = await t.http
+      .post('/oauth/quickbooks/disconnect')
+      .set('Cookie', cookieA)
+      .set('Sec-Fetch-Site', 'cross-site');
+    expect(crossSite.status).toBe(403);
+    const foreign = await t.http
+      .post('/oauth/quickbooks/disconnect')
+      .set('Cookie', cookieA)
+      .set('Origin', 'https://attacker.example');
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.detail).toContain('must come from http://localhost:3000');
+    expect((await rowOf(tenantA)).realmId).toBe(REALM);
+  });
+
   it('disconnect revokes the grant at Intuit and forgets the company', async () => {
     const refresh = await storedRefreshToken(tenantA);
     const { accessToken } = await qboAccessToken(deps(), tenantA);

@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../../../store/db.ts';
 import { authorizeWithState, consumeState } from '../../oauth-state.ts';
 import { page } from '../../pages.ts';
 import { HttpProblem } from '../../problem.ts';
+import { sameOriginOnly } from '../../security.ts';
 import { requireSession, sessionOf } from '../../session.ts';
 
 const Callback = z.object({
@@ -111,10 +112,15 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
     );
   });
 
-  router.post('/oauth/quickbooks/disconnect', session, async (_req, res) => {
-    const { realmId } = await ctx.quickbooks.disconnect(sessionOf(res).tenantId);
-    res.json({ disconnected: true, realmId });
-  });
+  router.post(
+    '/oauth/quickbooks/disconnect',
+    sameOriginOnly(ctx.config.publicUrl),
+    session,
+    async (_req, res) => {
+      const { realmId } = await ctx.quickbooks.disconnect(sessionOf(res).tenantId);
+      res.json({ disconnected: true, realmId });
+    },
+  );
 
   return router;
 }
