@@ -4,14 +4,17 @@ import { safeEqual } from '../security/crypto.ts';
 const MAX_AGE_MS = 5 * 60_000;
 
 /** `X-Acceptance-Signature: t=<unix ms>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (DESIGN §4.4). */
-export function signAcceptance(secret: string, rawBody: string, timestamp = Date.now()): string {
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
+export function signAcceptance(secret: string, rawBody: string | Buffer, timestamp = Date.now()): string {
+  return `t=${timestamp},v1=${mac(secret, String(timestamp), rawBody)}`;
 }
+
+/** Over the bytes as sent: decoding them as text first would let two bodies share a signature. */
+const mac = (secret: string, timestamp: string, rawBody: string | Buffer) =>
+  createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
 
 export function verifyAcceptance(
   secret: string,
-  rawBody: string,
+  rawBody: Buffer,
   header: string | undefined,
   now = Date.now(),
 ): { ok: true } | { ok: false; reason: string } {
@@ -23,6 +26,6 @@ export function verifyAcceptance(
   }
   if (Math.abs(now - t) > MAX_AGE_MS)
     return { ok: false, reason: 'the signature timestamp is more than 5 minutes from now' };
-  const expected = createHmac('sha256', secret).update(`${parts.t}.${rawBody}`).digest('hex');
+  const expected = mac(secret, parts.t, rawBody);
   return safeEqual(expected, parts.v1) ? { ok: true } : { ok: false, reason: 'the signature does not match' };
 }

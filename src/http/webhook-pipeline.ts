@@ -34,7 +34,7 @@ export interface WebhookSource<E> {
    * Verifies the signature over the raw bytes (throwing a 401 problem) and answers how to read the
    * rest. `body` is the JSON parse of the raw bytes (undefined if it is not JSON), not yet trusted.
    */
-  verify(req: Request, rawBody: string, body: unknown): Promise<Delivery<E>>;
+  verify(req: Request, rawBody: Buffer, body: unknown): Promise<Delivery<E>>;
 }
 
 /**
@@ -50,9 +50,10 @@ export function webhookRoute<E>(
 ): Router {
   const router = Router();
   router.post(path, express.raw({ type: () => true, limit: opts.limit ?? '2mb' }), async (req, res) => {
-    const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const rawBody = raw.toString('utf8');
     const body = parseJson(rawBody);
-    const delivery = await source.verify(req, rawBody, body.ok ? body.value : undefined);
+    const delivery = await source.verify(req, raw, body.ok ? body.value : undefined);
     const items = body.ok ? delivery.items(body.value) : { malformed: body.why };
     const parsed: { item: unknown; result: Parsed<E> }[] = Array.isArray(items)
       ? await Promise.all(items.map(async (item) => ({ item, result: await delivery.parse(item) })))

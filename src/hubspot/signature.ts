@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import { safeEqual } from '../security/crypto.ts';
 
 const MAX_AGE_MS = 5 * 60_000;
+/** Clocks differ a little; a timestamp further ahead than this was not made now. */
+const MAX_SKEW_MS = 30_000;
 
 /** HubSpot decodes these before hashing the URI (request-validation docs). */
 const DECODE: Record<string, string> = {
@@ -33,7 +35,7 @@ export function verifyV3(input: {
   clientSecret: string;
   method: string;
   url: string;
-  rawBody: string;
+  rawBody: Buffer;
   signature: string | undefined;
   timestamp: string | undefined;
   now?: number;
@@ -42,10 +44,14 @@ export function verifyV3(input: {
     return { ok: false, reason: 'the v3 signature headers are missing' };
   const sent = Number(input.timestamp);
   if (!Number.isFinite(sent)) return { ok: false, reason: 'X-HubSpot-Request-Timestamp is not a number' };
-  if ((input.now ?? Date.now()) - sent > MAX_AGE_MS)
-    return { ok: false, reason: 'the request is more than 5 minutes old' };
+  const now = input.now ?? Date.now();
+  if (now - sent > MAX_AGE_MS) return { ok: false, reason: 'the request is more than 5 minutes old' };
+  if (sent - now > MAX_SKEW_MS) return { ok: false, reason: 'the request timestamp lies in the future' };
+  // Over the body's bytes as sent: decoding them as text first would let two bodies share a signature.
   const expected = createHmac('sha256', input.clientSecret)
-    .update(`${input.method}${signatureUri(input.url)}${input.rawBody}${input.timestamp}`)
+    .update(`${input.method}${signatureUri(input.url)}`)
+    .update(input.rawBody)
+    .update(input.timestamp)
     .digest('base64');
   return safeEqual(expected, input.signature)
     ? { ok: true }

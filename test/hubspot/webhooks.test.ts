@@ -256,6 +256,42 @@ describe('POST /webhooks/hubspot', () => {
     expect(kept!.outcome).toMatch(/^malformed: /);
   });
 
+  it('refuses a signature dated in the future, and a body that differs from the signed one only in invalid UTF-8 bytes', async () => {
+    const tenant = await newTenant();
+    const portal = Number(tenant.portalId);
+    const { dealId } = await scheduleFor(tenant);
+    const body = JSON.stringify([hs.dealPropertyChangeEvent(portal, dealId, 'dealstage', 'contractsent')]);
+    const post = (bytes: string | Buffer, headers: Record<string, string>) =>
+      fetch(targetUrl, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: bytes,
+      });
+
+    const ahead = hs.signedHeaders({
+      method: 'POST',
+      url: targetUrl,
+      body,
+      timestamp: Date.now() + 10 * 60_000,
+    });
+    const future = await post(body, ahead);
+    expect(future.status).toBe(401);
+    expect(((await future.json()) as { detail: string }).detail).toContain('in the future');
+
+    // Two bodies alike as text (each invalid byte decodes to U+FFFD) but not as bytes.
+    const signed = Buffer.concat([
+      Buffer.from(body.slice(0, -1)),
+      Buffer.from([0x20, 0xff]),
+      Buffer.from(']'),
+    ]);
+    const sent = Buffer.concat([Buffer.from(body.slice(0, -1)), Buffer.from([0x20, 0xfe]), Buffer.from(']')]);
+    expect(sent.toString('utf8')).toBe(signed.toString('utf8'));
+    const swapped = await post(sent, hs.signedHeaders({ method: 'POST', url: targetUrl, body: signed }));
+    expect(swapped.status).toBe(401);
+    const honest = await post(signed, hs.signedHeaders({ method: 'POST', url: targetUrl, body: signed }));
+    expect(honest.status).toBe(200);
+  });
+
   it('stores and processes the rest of a batch when the database refuses one of its events', async () => {
     const tenant = await newTenant();
     const portal = Number(tenant.portalId);

@@ -203,6 +203,26 @@ describe('POST /webhooks/acceptance', () => {
     expect(await inboxCount(tenant)).toBe(0);
   });
 
+  it('refuses a body that differs from the signed one only in invalid UTF-8 bytes', async () => {
+    const { tenant, dealId, secret } = await setup();
+    const raw = JSON.stringify(sample('acceptance/samples/full.json', { portalId: tenant.portalId, dealId }));
+    // Alike as text (each invalid byte decodes to U+FFFD), not as bytes.
+    const signed = Buffer.concat([
+      Buffer.from(raw.slice(0, -1)),
+      Buffer.from([0x20, 0xff]),
+      Buffer.from('}'),
+    ]);
+    const sent = Buffer.concat([Buffer.from(raw.slice(0, -1)), Buffer.from([0x20, 0xfe]), Buffer.from('}')]);
+    const res = await t.http
+      .post('/webhooks/acceptance')
+      .set('Content-Type', 'application/json')
+      .set('X-Acceptance-Signature', signAcceptance(secret, signed))
+      .send(sent);
+    expect(res.status).toBe(401);
+    expect(await acceptanceCount(tenant)).toBe(0);
+    expect(await inboxCount(tenant)).toBe(0);
+  });
+
   it('answers a missing signature with 401', async () => {
     const { tenant, dealId } = await setup();
     const res = await t.http

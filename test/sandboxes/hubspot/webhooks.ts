@@ -30,14 +30,18 @@ export function decodeSignedUri(url: string): string {
 export interface SignInput {
   method: string;
   url: string;
-  body: string;
+  body: string | Buffer;
   timestamp: number | string;
 }
 
 /** v3: base64 HMAC-SHA256 keyed with the client secret over method + URI + body + timestamp. */
+/** Over the bytes HubSpot sends: a body given as text is its UTF-8 encoding. */
 export function signV3(clientSecret: string, input: SignInput): string {
-  const source = `${input.method.toUpperCase()}${decodeSignedUri(input.url)}${input.body}${input.timestamp}`;
-  return createHmac('sha256', clientSecret).update(source, 'utf8').digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(`${input.method.toUpperCase()}${decodeSignedUri(input.url)}`, 'utf8')
+    .update(typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : input.body)
+    .update(String(input.timestamp), 'utf8')
+    .digest('base64');
 }
 
 /** v1: hex SHA-256 (plain hash, not HMAC) of client secret + body. */
