@@ -11,19 +11,20 @@ import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 import { securityHeaders } from './security.ts';
+import { refuseControlCharacters } from './validate.ts';
 
 /** The web process's express app; tests drive it with supertest over a real database. */
 export function createApp(deps: AppContext) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.use(securityHeaders());
+  app.use(securityHeaders(), refuseControlCharacters());
   app.use(healthRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), hubspotOAuthRoutes(deps));
   app.use(quickbooksOAuthRoutes(deps));
 
   const api = express.Router();
-  api.use(express.json({ limit: '1mb' }));
+  api.use(express.json({ limit: '1mb' }), refuseControlCharacters());
   api.use(requireApiKey(deps.database.db));
   api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps));
   api.use((req) => {

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { DomainError, type Issue } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
+import { sqlStateOf } from '../store/db.ts';
 import { page } from './pages.ts';
 
 /** HTTP status of each stable error code; anything unlisted is an unprocessable request. */
@@ -142,6 +143,20 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return sendProblem(res, 'payload_too_large', 'the request body is too large', [], instance);
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       return sendProblem(res, 'unsupported_media_type', (error as Error).message, [], instance);
+    }
+    // A value the database refuses (a character it cannot store, say) is the request's fault.
+    if (sqlStateOf(error)?.startsWith('22')) {
+      const reason = ((error as { cause?: Error }).cause?.message ?? 'a value was refused').replace(
+        /\0/g,
+        '',
+      );
+      return sendProblem(
+        res,
+        'invalid_request',
+        `the request holds a value the database cannot store: ${reason}`,
+        [],
+        instance,
+      );
     }
     logger.error({ err: error, path: req.path }, 'unhandled error');
     return sendProblem(

@@ -7,7 +7,7 @@ import { type InboxEntry, type InboxSource, storeEntries } from '../store/inbox.
 /** One event of a delivery, parsed on its own. */
 export type Parsed<E> =
   | { ok: true; event: E; dedupeKey: string; tenantId: string | null }
-  | { ok: false; why: string; issues?: unknown };
+  | { ok: false; why: string; issues?: unknown; tenantId?: string | null };
 
 export interface Delivered<E> {
   /** Events not seen before, stored in the inbox as pending. */
@@ -59,24 +59,35 @@ export function webhookRoute<E>(
       ? await Promise.all(items.map(async (item) => ({ item, result: await delivery.parse(item) })))
       : [{ item: rawBody.slice(0, 100_000), result: { ok: false, why: items.malformed } }];
 
-    const entries: InboxEntry[] = parsed.map(({ item, result }) =>
-      result.ok
+    const storable = parsed.map(({ item }) => serialisable(item));
+    const entries: InboxEntry[] = parsed.map(({ item, result }, index) =>
+      !storable[index]
         ? {
-            tenantId: result.tenantId,
+            // Nested too deeply to serialise (and so to store as JSON): kept as the text that came.
+            tenantId: result.tenantId ?? null,
             source: source.source,
-            dedupeKey: result.dedupeKey,
-            payload: item as Record<string, unknown>,
-            status: 'pending',
-            outcome: null,
-          }
-        : {
-            tenantId: null,
-            source: source.source,
-            dedupeKey: `malformed:${createHash('sha256').update(JSON.stringify(item)).digest('hex')}`,
-            payload: { raw: item },
+            dedupeKey: `unserialisable:${createHash('sha256').update(raw).digest('hex')}:${index}`,
+            payload: { rawText: rawBody.slice(0, 100_000) },
             status: 'ignored',
-            outcome: `malformed: ${result.why}`,
-          },
+            outcome: 'malformed: nested too deeply to store',
+          }
+        : result.ok
+          ? {
+              tenantId: result.tenantId,
+              source: source.source,
+              dedupeKey: result.dedupeKey,
+              payload: item as Record<string, unknown>,
+              status: 'pending',
+              outcome: null,
+            }
+          : {
+              tenantId: result.tenantId ?? null,
+              source: source.source,
+              dedupeKey: `malformed:${createHash('sha256').update(JSON.stringify(item)).digest('hex')}`,
+              payload: { raw: item },
+              status: 'ignored',
+              outcome: `malformed: ${result.why}`,
+            },
     );
     const { stored, unstorable } = await storeEntries(deps.db, entries);
     for (const entry of unstorable)
@@ -88,8 +99,9 @@ export function webhookRoute<E>(
     const storedByKey = new Map(stored.map((s) => [s.dedupeKey, s.id]));
     const failedKeys = new Set(unstorable.map((e) => e.dedupeKey));
     const delivered: Delivered<E> = { fresh: [], repeated: [], unusable: [], received: parsed.length };
-    for (const { result } of parsed) {
-      if (!result.ok) delivered.unusable.push({ why: result.why, issues: result.issues });
+    for (const [index, { result }] of parsed.entries()) {
+      if (!storable[index]) delivered.unusable.push({ why: 'nested too deeply to store' });
+      else if (!result.ok) delivered.unusable.push({ why: result.why, issues: result.issues });
       else if (failedKeys.has(result.dedupeKey)) delivered.unusable.push({ why: 'not storable as sent' });
       else {
         const inboxId = storedByKey.get(result.dedupeKey);
@@ -103,6 +115,15 @@ export function webhookRoute<E>(
     await delivery.answer(delivered, res);
   });
   return router;
+}
+
+function serialisable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; why: string } {

@@ -101,7 +101,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export function isUniqueViolation(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } })?.cause ?? error;
-  return (cause as { code?: string })?.code === '23505';
+export const isUniqueViolation = (error: unknown) => sqlStateOf(error) === '23505';
+
+/** The SQLSTATE of a failed query (drizzle wraps the driver's error as its cause). */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
 }
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): the values, not the database, are the problem. */
+export const isDataError = (error: unknown) => /^2[23]/.test(sqlStateOf(error) ?? '');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import { newId } from '../ids.ts';
-import type { Db } from './db.ts';
+import { type Db, isDataError } from './db.ts';
 import { inbox } from './schema.ts';
 
 export type InboxSource = (typeof inbox.$inferSelect)['source'];
@@ -60,12 +60,6 @@ export async function storeEntries(db: Db, entries: InboxEntry[]) {
 /** The database's own words, without the failed query (which holds the payload). */
 const databaseReason = (error: unknown) =>
   ((error as { cause?: Error }).cause?.message ?? 'refused by the database').replace(/\0/g, '');
-
-/** SQLSTATE classes 22 (data exception) and 23 (integrity): this row, not the database, is the problem. */
-function isDataError(error: unknown): boolean {
-  const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-  return typeof code === 'string' && /^2[23]/.test(code);
-}
 
 export async function settleEntry(
   db: Db,

@@ -40,6 +40,33 @@ async function expectProblem(
 }
 
 describe('bad input', () => {
+  it('a NUL character in a milestone name', async () => {
+    const body = valid();
+    body.milestones[0]!.name = 'Design\u0000';
+    const res = await tenant.put('/deals/777/schedule', body);
+    await expectProblem(res, 422, 'invalid_request', {
+      path: 'milestones[0].name',
+      detail: 'control character',
+    });
+  });
+
+  it('a NUL character in a path id or a query', async () => {
+    const path = await tenant.get('/milestones/ms_a%00b');
+    await expectProblem(path, 422, 'invalid_request', { path: 'path', detail: 'control character' });
+    const query = await tenant.get('/deals/777/schedule?view=%00');
+    await expectProblem(query, 422, 'invalid_request', { path: 'query.view', detail: 'control character' });
+  });
+
+  it('a NUL character in an acceptance note', async () => {
+    const created = await tenant.put('/deals/778/schedule', valid());
+    expect(created.status).toBe(200);
+    const id = created.body.milestones[0].id;
+    const res = await tenant.post(`/milestones/${id}/acceptances`, { note: 'ok\u0000' });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0]).toMatchObject({ path: 'note', code: 'control_character' });
+    expect((await tenant.get(`/milestones/${id}`)).body.status).toBe('planned');
+  });
+
   it('malformed JSON', async () => {
     const res = await tenant
       .raw('put', '/deals/777/schedule')

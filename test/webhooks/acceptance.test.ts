@@ -168,6 +168,49 @@ describe('POST /webhooks/acceptance', () => {
     expect(await acceptanceCount(tenant)).toBe(0);
   });
 
+  it('keeps a signed body that fails validation in the inbox, under its tenant, for inspection', async () => {
+    const { tenant, dealId, secret } = await setup();
+    const res = await deliver(
+      sample('acceptance/samples/full.json', { portalId: tenant.portalId, dealId, acceptedAt: 'yesterday' }),
+      secret,
+    );
+    expect(res.status).toBe(422);
+    const [kept] = await t.database.db.select().from(inbox).where(eq(inbox.tenantId, tenant.tenant.id));
+    expect(kept).toMatchObject({ source: 'acceptance', status: 'ignored' });
+    expect(kept!.outcome).toMatch(/^malformed: .*acceptedAt/s);
+    expect(await acceptanceCount(tenant)).toBe(0);
+  });
+
+  it('answers a NUL character in the note with a problem naming it, and keeps the body for inspection', async () => {
+    const { tenant, dealId, secret } = await setup();
+    const res = await deliver(
+      sample('acceptance/samples/full.json', { portalId: tenant.portalId, dealId, note: 'fine\u0000' }),
+      secret,
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toContain('note: contains a control character');
+    expect(await acceptanceCount(tenant)).toBe(0);
+    const [kept] = await t.database.db.select().from(inbox).where(eq(inbox.tenantId, tenant.tenant.id));
+    expect(kept).toMatchObject({ status: 'ignored' });
+  });
+
+  it('keeps a signed body nested too deeply to store as the text that came', async () => {
+    const { tenant, dealId, secret } = await setup();
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const raw = JSON.stringify(
+      sample('acceptance/samples/full.json', { portalId: tenant.portalId, dealId }),
+    ).replace(/}$/, `,"extra":${deep}}`);
+    const res = await t.http
+      .post('/webhooks/acceptance')
+      .set('Content-Type', 'application/json')
+      .set('X-Acceptance-Signature', signAcceptance(secret, raw))
+      .send(raw);
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toContain('nested too deeply');
+    const [kept] = await t.database.db.select().from(inbox).where(eq(inbox.tenantId, tenant.tenant.id));
+    expect((kept!.payload as { rawText: string }).rawText).toBe(raw.slice(0, 100_000));
+  });
+
   it('refuses a milestone already fully accepted', async () => {
     const { tenant, dealId, secret } = await setup();
     await deliver(sample('acceptance/samples/full.json', { portalId: tenant.portalId, dealId }), secret);

@@ -13,7 +13,7 @@ import { findSchedule } from '../../../schedules/repository.ts';
 import { settleEntry } from '../../../store/inbox.ts';
 import { acceptanceSecret, findTenantByPortal, type Tenant } from '../../../tenants/repository.ts';
 import { HttpProblem } from '../../problem.ts';
-import { collect } from '../../validate.ts';
+import { collect, controlCharacterAt } from '../../validate.ts';
 import { webhookRoute } from '../../webhook-pipeline.ts';
 
 /**
@@ -45,8 +45,18 @@ export function acceptanceWebhookRoute(ctx: AppContext): Router {
         return {
           items: (body) => [body],
           async parse(item) {
+            // Kept in the inbox under the tenant whose secret signed it, for inspection.
+            const tenantId = tenant.id;
+            const control = controlCharacterAt(item);
+            if (control)
+              return {
+                ok: false,
+                why: `${control}: contains a control character (such as U+0000)`,
+                tenantId,
+              };
             const parsed = Payload.safeParse(item);
-            if (!parsed.success) return { ok: false, why: parsed.error.message, issues: parsed.error };
+            if (!parsed.success)
+              return { ok: false, why: parsed.error.message, issues: parsed.error, tenantId };
             return {
               ok: true,
               event: parsed.data,
