@@ -27,6 +27,7 @@ export function collect<T>(build: (issues: Issue[]) => T): T {
 }
 
 /** C0 controls other than tab, line feed and carriage return, and DEL; PostgreSQL refuses U+0000 outright. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 /**
