@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Decimal, Percent } from '../domain/values.ts';
+import { Decimal, Percent, WebUrl } from '../domain/values.ts';
 
 /** The acceptance webhook's body (DESIGN §4.4; JSON Schema in webhooks/acceptance/). */
 export const AcceptancePayload = z.strictObject({
@@ -20,7 +20,7 @@ export const AcceptancePayload = z.strictObject({
     ])
     .prefault({ percent: 100 }),
   evidence: z
-    .array(z.strictObject({ name: z.string().min(1).max(300), url: z.url() }))
+    .array(z.strictObject({ name: z.string().min(1).max(300), url: WebUrl }))
     .max(20)
     .default([]),
   note: z.string().max(2000).optional(),

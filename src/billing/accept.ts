@@ -201,6 +201,13 @@ async function previous(db: Db | Tx, report: AcceptanceReport) {
   if (!row) return undefined;
   const milestone = (await findMilestone(db, report.tenantId, row.milestoneId))!;
   const schedule = (await findScheduleById(db, milestone.scheduleId))!;
+  if (!(await sameMilestone(db, report, milestone, schedule))) {
+    const what = report.source === 'manual' ? 'Idempotency-Key' : 'event id';
+    throw new DomainError(
+      'idempotency_key_reused',
+      `${what} "${report.sourceEventId}" was already used to accept "${milestone.name}" (${milestone.id}) on deal ${schedule.dealId}; use a new one for another milestone`,
+    );
+  }
   return {
     outcome: 'duplicate' as const,
     acceptanceId: row.id,
@@ -253,4 +260,22 @@ function familyOf(rows: MilestoneRow[], ref: MilestoneRef): MilestoneRow[] {
     throw new DomainError('unknown_milestone', `no milestone with ${what} on this deal`);
   }
   return rows.filter((m) => m.id === root.id || m.splitFromId === root.id);
+}
+
+/** Whether a repeated report names the milestone (or the family split from it) it named first. */
+async function sameMilestone(
+  db: Db | Tx,
+  report: AcceptanceReport,
+  first: MilestoneRow,
+  schedule: ScheduleRow,
+) {
+  if (report.dealId !== undefined && report.dealId !== schedule.dealId) return false;
+  const ref = report.milestone;
+  const root = (m: MilestoneRow) => m.splitFromId ?? m.id;
+  if ('id' in ref) {
+    const named = await findMilestone(db, report.tenantId, ref.id);
+    return named !== undefined && root(named) === root(first);
+  }
+  if ('key' in ref) return first.key === ref.key;
+  return first.name.toLowerCase() === ref.name.trim().toLowerCase();
 }

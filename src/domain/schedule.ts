@@ -124,6 +124,13 @@ export function scheduledTotal(milestones: readonly Milestone[]): number {
   return milestones.filter(countsTowardContract).reduce((sum, m) => sum + m.amount, 0);
 }
 
+/**
+ * The most milestones a schedule's plan may hold (cancelled ones count, so change orders cannot
+ * grow a schedule without end either); the remainders of partial acceptances come on top.
+ */
+export const MAX_MILESTONES = 100;
+const MAX_WITH_CANCELLED = 1_000;
+
 /** Every rule a schedule must satisfy, reported together with the path of each offender. */
 export function validate(terms: ContractTerms, milestones: readonly Milestone[]): void {
   const issues: Issue[] = [];
@@ -138,6 +145,20 @@ export function validate(terms: ContractTerms, milestones: readonly Milestone[])
   const live = milestones.map((m, index) => ({ m, index })).filter(({ m }) => m.status !== 'cancelled');
   if (live.length === 0) {
     issues.push({ path: 'milestones', code: 'empty', message: 'a schedule needs at least one milestone' });
+  }
+  if (live.length > MAX_MILESTONES) {
+    issues.push({
+      path: 'milestones',
+      code: 'too_many',
+      message: `a schedule holds at most ${MAX_MILESTONES} milestones; this one would hold ${live.length}`,
+    });
+  }
+  if (milestones.length > MAX_WITH_CANCELLED) {
+    issues.push({
+      path: 'milestones',
+      code: 'too_many',
+      message: `a schedule keeps at most ${MAX_WITH_CANCELLED} milestones, cancelled ones included; this one would keep ${milestones.length}`,
+    });
   }
   const keys = new Map<string, number>();
   for (const { m, index } of live) {

@@ -42,6 +42,9 @@ export const PaymentTerms = z.union([
 
 export const MoneyInput = z.strictObject({ amount: Decimal, currency: Currency });
 
+/** A link people open (evidence of an acceptance): http or https, nothing a browser would run. */
+export const WebUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
 /** Amount strings become minor units of the schedule's currency; each failure names its field. */
 export function toMinor(text: string, currency: string, path: string, issues: Issue[]): number {
   try {

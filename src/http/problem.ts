@@ -22,6 +22,7 @@ const STATUS: Record<string, number> = {
   schedule_locked: 409,
   schedule_frozen: 409,
   already_accepted: 409,
+  idempotency_key_reused: 409,
   milestone_disputed: 409,
   template_exists: 409,
   hubspot_not_installed: 409,

@@ -67,6 +67,81 @@ describe('bad input', () => {
     expect((await tenant.get(`/milestones/${id}`)).body.status).toBe('planned');
   });
 
+  it('a schedule grown past the cap by change orders', async () => {
+    const milestone = (i: number) => ({
+      name: `Step ${i}`,
+      deliverable: 'Work',
+      acceptanceCriteria: 'Approved',
+      amount: '10.00',
+      plannedDate: '2026-12-01',
+    });
+    const created = await tenant.put('/deals/779/schedule', {
+      contractValue: { amount: '100000.00', currency: 'USD' },
+      milestones: Array.from({ length: 60 }, (_, i) => milestone(i)),
+    });
+    expect(created.status).toBe(200);
+    const first = await tenant.post('/deals/779/schedule/change-orders', {
+      baseVersion: created.body.version,
+      reason: 'more steps',
+      add: Array.from({ length: 40 }, (_, i) => milestone(60 + i)),
+    });
+    expect(first.status).toBe(201);
+    const past = await tenant.post('/deals/779/schedule/change-orders', {
+      baseVersion: first.body.version,
+      reason: 'one more',
+      add: [milestone(100)],
+    });
+    expect(past.status).toBe(422);
+    expect(past.body.errors).toContainEqual(
+      expect.objectContaining({
+        path: 'milestones',
+        code: 'too_many',
+        message: expect.stringContaining('at most 100'),
+      }),
+    );
+    expect((await tenant.get('/deals/779/schedule')).body.milestones).toHaveLength(100);
+  });
+
+  it('evidence that is not an http(s) link, and an Idempotency-Key reused for another milestone', async () => {
+    const created = await tenant.put('/deals/780/schedule', {
+      contractValue: { amount: '100.00', currency: 'USD' },
+      milestones: ['One', 'Two'].map((name) => ({
+        name,
+        deliverable: 'Work',
+        acceptanceCriteria: 'Approved',
+        amount: '50.00',
+        plannedDate: '2026-12-01',
+      })),
+    });
+    const [one, two] = created.body.milestones.map((m: { id: string }) => m.id);
+    const script = await tenant.post(`/milestones/${one}/acceptances`, {
+      evidence: [{ name: 'Sign-off', url: 'javascript:alert(1)' }],
+    });
+    expect(script.status).toBe(422);
+    expect(script.body.errors[0]).toMatchObject({ path: 'evidence[0].url' });
+    expect(script.body.detail).toContain('http(s) URL');
+
+    const first = await tenant
+      .raw('post', `/milestones/${one}/acceptances`)
+      .set('Idempotency-Key', 'key-1')
+      .send({});
+    expect(first.status).toBe(201);
+    const again = await tenant
+      .raw('post', `/milestones/${one}/acceptances`)
+      .set('Idempotency-Key', 'key-1')
+      .send({});
+    expect(again.status).toBe(200);
+    expect(again.body.outcome).toBe('duplicate');
+    const reused = await tenant
+      .raw('post', `/milestones/${two}/acceptances`)
+      .set('Idempotency-Key', 'key-1')
+      .send({});
+    expect(reused.status).toBe(409);
+    expect(reused.body).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(reused.body.detail).toContain('Idempotency-Key "key-1" was already used to accept "One"');
+    expect((await tenant.get(`/milestones/${two}`)).body.status).toBe('planned');
+  });
+
   it('malformed JSON', async () => {
     const res = await tenant
       .raw('put', '/deals/777/schedule')

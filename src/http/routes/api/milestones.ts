@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { acceptMilestone } from '../../../billing/accept.ts';
 import { retryInvoice } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
+import { WebUrl } from '../../../domain/values.ts';
 import { newId } from '../../../ids.ts';
 import { getMilestone, milestoneHistory, moveMilestone } from '../../../schedules/service.ts';
 import { callerOf } from '../../auth.ts';
@@ -11,7 +12,7 @@ import { body, collect, params } from '../../validate.ts';
 
 const Id = z.object({ id: z.string().min(1).max(64) });
 
-const Evidence = z.strictObject({ name: z.string().trim().min(1).max(300), url: z.url() });
+const Evidence = z.strictObject({ name: z.string().trim().min(1).max(300), url: WebUrl });
 
 export const PortionInput = z.union([
   z.strictObject({ percent: Percent }),
