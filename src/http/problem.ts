@@ -28,6 +28,8 @@ const STATUS: Record<string, number> = {
   hubspot_not_installed: 409,
   hubspot_reauth_required: 409,
   hubspot_not_found: 404,
+  unknown_deal: 404,
+  hubspot_busy: 503,
   hubspot_error: 502,
   hubspot_unavailable: 502,
   quickbooks_not_connected: 409,
@@ -38,6 +40,9 @@ const STATUS: Record<string, number> = {
   internal_error: 500,
   unavailable: 503,
 };
+
+/** Seconds after which a refusal for want of budget is worth trying again (HubSpot's window is 10 s). */
+const RETRY_AFTER_S: Record<string, number> = { hubspot_busy: 10, rate_limited: 10 };
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -76,6 +81,8 @@ export function sendProblem(
 ) {
   const status = STATUS[code] ?? 422;
   const title = TITLES[status] ?? 'Error';
+  const retryAfter = RETRY_AFTER_S[code];
+  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   if (res.req.accepts(['application/json', 'text/html']) === 'text/html') {
     res
       .status(status)

@@ -2,7 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
-import { SlidingWindowLimiter } from '../redis/rate-limit.ts';
+import { BudgetExhausted, SlidingWindowLimiter } from '../redis/rate-limit.ts';
 import { withRetries } from '../retry.ts';
 import type { Db } from '../store/db.ts';
 
@@ -45,7 +45,8 @@ export async function withHubSpot<T>(
   conn: Connection,
   portal: Portal,
   call: (client: Client) => Promise<T>,
-  opts: { safeToRepeat: boolean },
+  /** `deadline` (epoch ms): a caller who cannot wait longer (a person's request) gets hubspot_busy. */
+  opts: { safeToRepeat: boolean; deadline?: number | undefined },
 ): Promise<T> {
   let force = false;
   try {
@@ -57,7 +58,7 @@ export async function withHubSpot<T>(
           basePath: conn.config.hubspot.apiBaseUrl,
           numberOfApiCallRetries: 0,
         });
-        await conn.limiter.take(`ratelimit:hubspot:${portal.portalId}`);
+        await conn.limiter.take(`ratelimit:hubspot:${portal.portalId}`, opts.deadline);
         try {
           return await call(client);
         } catch (error) {
@@ -70,7 +71,8 @@ export async function withHubSpot<T>(
         safeToRepeat: opts.safeToRepeat,
         transient: (error) => {
           const status = statusOf(error);
-          return !(error instanceof DomainError) && (status === undefined || status === 429 || status >= 500);
+          if (error instanceof DomainError || error instanceof BudgetExhausted) return false;
+          return status === undefined || status === 429 || status >= 500;
         },
         // A 429 is refused before HubSpot does anything; a 401 is refused before it too.
         notRun: (error) => statusOf(error) === 429,
@@ -94,6 +96,12 @@ export function isNotFound(error: unknown): boolean {
 
 function asDomainError(error: unknown): Error {
   if (error instanceof DomainError) return error;
+  if (error instanceof BudgetExhausted) {
+    return new DomainError(
+      'hubspot_busy',
+      `the app's share of HubSpot's requests for this portal is used up for ${Math.ceil(error.retryAfterMs / 1000)} s; try again then`,
+    );
+  }
   const status = statusOf(error);
   const body = (error as { body?: { message?: string } }).body;
   const message = body?.message ?? (error as Error).message;

@@ -4,8 +4,6 @@ import { isCurrency } from '../domain/currencies.ts';
 import { parseAmount } from '../domain/money.ts';
 import { type Connection, type Portal, withHubSpot } from './client.ts';
 
-const READ = { safeToRepeat: true };
-
 const DEAL_PROPERTIES = [
   'dealname',
   'amount',
@@ -70,8 +68,10 @@ export async function fetchDeal(
   conn: Connection,
   portal: Portal,
   dealId: string,
+  opts: { deadline?: number | undefined } = {},
   fallbackCurrency = 'USD',
 ): Promise<Deal> {
+  const READ = { safeToRepeat: true, deadline: opts.deadline };
   const raw = await withHubSpot(
     conn,
     portal,
@@ -83,7 +83,7 @@ export async function fetchDeal(
   const p = deal.properties;
   const code = p.deal_currency_code?.toUpperCase();
   const currency = code && isCurrency(code) ? code : fallbackCurrency;
-  const parties = await partiesOf(conn, portal, deal.associations ?? {});
+  const parties = await partiesOf(conn, portal, deal.associations ?? {}, READ);
   return {
     id: deal.id,
     name: p.dealname ?? `Deal ${deal.id}`,
@@ -102,6 +102,7 @@ async function partiesOf(
   conn: Connection,
   portal: Portal,
   associations: Record<string, { results: { id: string; type: string }[] }>,
+  READ: { safeToRepeat: boolean; deadline?: number | undefined },
 ): Promise<DealParties> {
   const companies = associations.companies?.results ?? [];
   // Each company is listed twice (labelled primary and unlabelled): the primary label wins.

@@ -31,7 +31,8 @@ export interface HubSpot {
   exchangeCode(code: string): Promise<Installation>;
   saveInstall(tenantId: string, installation: Installation): Promise<void>;
   accessToken(tenantId: string, opts?: { force?: boolean }): Promise<string>;
-  deal(portal: Portal, dealId: string): Promise<Deal>;
+  /** `waitMs`: how long a person's request may wait for HubSpot budget; past it, hubspot_busy. */
+  deal(portal: Portal, dealId: string, opts?: { waitMs?: number }): Promise<Deal>;
   /** The deal as HubSpot had it at most five minutes ago (shared cache). */
   recentDeal(portal: Portal, dealId: string): Promise<Deal>;
   /** Creates the deal properties the summary is written to, once per portal. */
@@ -72,7 +73,10 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
       await tokens.save(tenantId, issued(installation.tokens));
     },
     accessToken: conn.accessToken,
-    deal: (portal, dealId) => fetchDeal(conn, portal, dealId),
+    deal: (portal, dealId, opts) =>
+      fetchDeal(conn, portal, dealId, {
+        deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
+      }),
     recentDeal: (portal, dealId) => recentDeal(conn, portal, dealId),
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
     writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),

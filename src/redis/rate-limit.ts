@@ -27,13 +27,27 @@ export class SlidingWindowLimiter {
     private readonly windowMs: number,
   ) {}
 
-  /** Waits until the request may go out. */
-  async take(key: string): Promise<void> {
+  /**
+   * Waits until the request may go out; with a `deadline` (epoch ms), throws BudgetExhausted
+   * instead of waiting past it.
+   */
+  async take(key: string, deadline?: number): Promise<void> {
     for (;;) {
       const member = `${process.pid}:${Date.now()}:${this.seq++}:${Math.random()}`;
       const wait = Number(await this.redis.eval(TAKE, 1, key, Date.now(), this.windowMs, this.limit, member));
       if (wait === 0) return;
+      if (deadline !== undefined && Date.now() + wait > deadline) throw new BudgetExhausted(key, wait);
       await new Promise((r) => setTimeout(r, wait));
     }
+  }
+}
+
+export class BudgetExhausted extends Error {
+  constructor(
+    readonly key: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`no budget left on ${key} for ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = 'BudgetExhausted';
   }
 }

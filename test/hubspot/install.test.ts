@@ -230,6 +230,50 @@ describe('HubSpot install', () => {
     expect(missing.body.code).toBe('hubspot_not_found');
   });
 
+  it('refuses a schedule for a deal the portal does not know, naming the deal', async () => {
+    const tenant = (await tenantOf())!;
+    const { key } = await createApiKey(t.database.db, tenant.id, 'test');
+    const res = await t.http
+      .put('/api/v1/deals/404404405/schedule')
+      .set({ Authorization: `Bearer ${key}` })
+      .send({
+        contractValue: { amount: '100.00', currency: 'EUR' },
+        milestones: [
+          {
+            name: 'All',
+            deliverable: 'All',
+            acceptanceCriteria: 'Done',
+            percent: '100',
+            plannedDate: '2026-12-01',
+          },
+        ],
+      });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 'unknown_deal' });
+    expect(res.body.detail).toBe(`deal 404404405 does not exist in HubSpot portal ${PORTAL}`);
+    expect(
+      (await t.http.get('/api/v1/deals/404404405/schedule').set({ Authorization: `Bearer ${key}` })).status,
+    ).toBe(404);
+  });
+
+  it('answers 503 with Retry-After when a request would wait too long for HubSpot budget', async () => {
+    const tenant = (await tenantOf())!;
+    const { key } = await createApiKey(t.database.db, tenant.id, 'test');
+    // Other work of this portal has just used the whole window.
+    const window = `ratelimit:hubspot:${PORTAL}`;
+    const now = Date.now();
+    await t.redis.zadd(window, ...Array.from({ length: 105 }, (_, i) => [now, `other-${i}`]).flat());
+    try {
+      const dealId = hs.listDeals(PORTAL)[0]!.id;
+      const res = await t.http.get(`/api/v1/deals/${dealId}`).set({ Authorization: `Bearer ${key}` });
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('10');
+      expect(res.body).toMatchObject({ code: 'hubspot_busy' });
+    } finally {
+      await t.redis.del(window);
+    }
+  });
+
   it('retries 5xx and keeps within 110 requests per 10 s per portal', async () => {
     const tenant = (await tenantOf())!;
     const portal = { tenantId: tenant.id, portalId: String(PORTAL) };

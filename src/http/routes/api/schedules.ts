@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../../context.ts';
 import { today } from '../../../domain/dates.ts';
 import { DomainError } from '../../../domain/errors.ts';
+import type { Deal } from '../../../hubspot/index.ts';
 import {
   applyTemplate,
   changeSchedule,
@@ -13,7 +14,7 @@ import {
   requireSchedule,
 } from '../../../schedules/service.ts';
 import { moneyView } from '../../../schedules/view.ts';
-import { portalOf } from '../../../tenants/repository.ts';
+import { portalOf, type Tenant } from '../../../tenants/repository.ts';
 import { callerOf } from '../../auth.ts';
 import {
   CalendarDate,
@@ -67,6 +68,29 @@ const ChangeOrderBody = z
   );
 
 /** The contract as given, or else the deal's amount in HubSpot (with its name). */
+/** How long a person's request may wait for the portal's HubSpot budget (HubSpot's own limit is 15 s). */
+const HUBSPOT_WAIT_MS = 5_000;
+
+/**
+ * The deal in the tenant's HubSpot portal: a schedule is only written for a deal the portal knows.
+ * Without an install (a tenant that uses the API alone) there is no portal to ask.
+ */
+async function dealInPortal(ctx: AppContext, tenant: Tenant, dealId: string): Promise<Deal | undefined> {
+  try {
+    return await ctx.hubspot.deal(portalOf(tenant), dealId, { waitMs: HUBSPOT_WAIT_MS });
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    if (error.code === 'hubspot_not_installed') return undefined;
+    if (error.code === 'hubspot_not_found')
+      throw new DomainError(
+        'unknown_deal',
+        `deal ${dealId} does not exist in HubSpot portal ${tenant.portalId}`,
+      );
+    throw error;
+  }
+}
+
+/** The contract as given, or else the deal's amount in HubSpot (with its name). */
 async function contractOf(
   ctx: AppContext,
   res: Response,
@@ -74,6 +98,7 @@ async function contractOf(
   input: z.output<typeof PutSchedule> | z.output<typeof ApplyTemplate>,
 ) {
   const retainagePercent = input.retainagePercent ?? 0;
+  const deal = await dealInPortal(ctx, callerOf(res).tenant, dealId);
   if (input.contractValue) {
     const { amount, currency } = input.contractValue;
     return collect((issues) => ({
@@ -82,10 +107,22 @@ async function contractOf(
         currency,
         retainagePercent,
       },
-      dealName: input.dealName,
+      dealName: input.dealName ?? deal?.name,
     }));
   }
-  const deal = await ctx.hubspot.deal(portalOf(callerOf(res).tenant), dealId);
+  if (!deal) {
+    throw new DomainError(
+      'hubspot_not_installed',
+      'the app is not installed in a HubSpot portal; give contractValue',
+      [
+        {
+          path: 'contractValue',
+          code: 'required',
+          message: 'contractValue: required without a HubSpot install',
+        },
+      ],
+    );
+  }
   if (deal.amount === null) {
     throw new DomainError('invalid_request', `deal ${dealId} has no amount in HubSpot; give contractValue`, [
       {
@@ -109,7 +146,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
     const { dealId } = params(req, DealParams);
     const caller = callerOf(res);
     const [deal, schedule] = await Promise.all([
-      ctx.hubspot.deal(portalOf(caller.tenant), dealId),
+      ctx.hubspot.deal(portalOf(caller.tenant), dealId, { waitMs: HUBSPOT_WAIT_MS }),
       getSchedule(caller, dealId).catch((error) => {
         if (error instanceof DomainError && error.code === 'not_found') return null;
         throw error;
