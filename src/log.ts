@@ -15,14 +15,17 @@ const SECRET_FIELDS = [
   'code',
 ];
 
-export function createLogger(level: string) {
-  return pino({
-    level,
-    redact: {
-      paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `headers.${f}`]),
-      censor: '[redacted]',
+export function createLogger(level: string, destination?: pino.DestinationStream) {
+  return pino(
+    {
+      level,
+      redact: {
+        paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `headers.${f}`]),
+        censor: '[redacted]',
+      },
     },
-  });
+    destination,
+  );
 }
 
 export type Logger = ReturnType<typeof createLogger>;
