@@ -105,31 +105,47 @@ export const ITEM_NAME = 'Milestone billing';
 export function serviceItem(deps: Deps, company: Company, settings: InvoiceSettings): Promise<string> {
   if (settings.incomeItemId) return Promise.resolve(settings.incomeItemId);
   return cached(deps, company.realmId, 'item', async () => {
-    const [found] = await company.find('Item', Ref, (sdk, cb) => sdk.findItems({ Name: ITEM_NAME }, cb));
-    if (found) return found.Id;
-    const [income] = await company.find('Account', Ref, (sdk, cb) =>
-      sdk.findAccounts({ AccountType: 'Income' }, cb),
-    );
-    if (!income)
-      throw new DomainError(
-        'quickbooks_setup',
-        'the QuickBooks company has no income account for the milestone billing item',
-      );
-    try {
-      const created = await company.write<unknown>((sdk, cb) =>
-        sdk.createItem(
-          { Name: ITEM_NAME, Type: 'Service', IncomeAccountRef: { value: income.Id }, UnitPrice: 0 },
-          cb,
-        ),
-      );
-      return Ref.parse(created.data).Id;
-    } catch (error) {
-      // Created meanwhile (by a person, or an earlier attempt whose answer was lost): use it.
-      const existing = error instanceof QboError ? duplicateNameId(error) : undefined;
-      if (existing) return existing;
-      throw error;
+    // A person may have deleted the item (QuickBooks keeps it, inactive, under its name): then
+    // the app makes one under the second name rather than bill an item QuickBooks refuses.
+    for (const name of ITEM_NAMES) {
+      const active = await activeItem(company, name);
+      if (active) return active;
+      try {
+        return await createItem(company, name);
+      } catch (error) {
+        if (!(error instanceof QboError) || !duplicateNameId(error)) throw error;
+        // Created meanwhile (by a person, or an earlier attempt whose answer was lost): use it.
+        const meanwhile = await activeItem(company, name);
+        if (meanwhile) return meanwhile;
+      }
     }
+    throw new DomainError(
+      'quickbooks_setup',
+      `inactive items hold the names ${ITEM_NAMES.map((n) => `"${n}"`).join(' and ')}: make one active in QuickBooks, or choose an income item in the settings`,
+    );
   }) as Promise<string>;
+}
+
+const ITEM_NAMES = [ITEM_NAME, `${ITEM_NAME} (app)`];
+
+async function activeItem(company: Company, name: string): Promise<string | undefined> {
+  const found = await company.find('Item', Ref, (sdk, cb) => sdk.findItems({ Name: name }, cb));
+  return found.find((i) => i.Active !== false)?.Id;
+}
+
+async function createItem(company: Company, name: string): Promise<string> {
+  const [income] = await company.find('Account', Ref, (sdk, cb) =>
+    sdk.findAccounts({ AccountType: 'Income' }, cb),
+  );
+  if (!income)
+    throw new DomainError(
+      'quickbooks_setup',
+      'the QuickBooks company has no income account for the milestone billing item',
+    );
+  const created = await company.write<unknown>((sdk, cb) =>
+    sdk.createItem({ Name: name, Type: 'Service', IncomeAccountRef: { value: income.Id }, UnitPrice: 0 }, cb),
+  );
+  return Ref.parse(created.data).Id;
 }
 
 /** The company's term of that name ("Net 30"), if it has one; the due date is set either way. */

@@ -188,4 +188,26 @@ describe('stale QuickBooks ids', () => {
     });
     expect(b.qbo.invoices(tenant.realmId)).toHaveLength(2);
   }, 60_000);
+
+  it('a cached item deleted in QuickBooks is resolved again: the next invoice bills a live item', async () => {
+    const tenant = await installed();
+    const deal = await scheduled(tenant);
+    await accept(tenant, deal.id);
+    await tenant.settled(1);
+    const itemOf = (invoice: unknown) =>
+      (invoice as { Line: { SalesItemLineDetail?: { ItemRef: { value: string } } }[] }).Line[0]!
+        .SalesItemLineDetail!.ItemRef.value;
+    const first = itemOf(b.qbo.invoices(tenant.realmId)[0]);
+    b.qbo.deactivate(tenant.realmId, 'Item', first);
+
+    await accept(tenant, deal.id, 'design');
+    const rows = await tenant.settled(2);
+    expect(rows.map((r) => r.push.status)).toEqual(['created', 'created']);
+    const second = itemOf(b.qbo.invoices(tenant.realmId)[1]);
+    expect(second).not.toBe(first);
+    expect(b.qbo.entity(tenant.realmId, 'Item', second)).toMatchObject({
+      Active: true,
+      Name: 'Milestone billing (app)',
+    });
+  }, 60_000);
 });
