@@ -117,6 +117,8 @@ beforeAll(async () => {
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     redirectUris: [REDIRECT],
+    // These tests call back to back to probe other rules; the per-second rule has a test of its own.
+    throttle: { concurrent: 10, perMinute: 500, perSecond: 1_000 },
   });
   sandbox.addRealm(REALM, {
     companyName: 'Sandbox Co US',
@@ -642,6 +644,33 @@ describe('gateway', () => {
     expect(sandbox.stats(realmId).byEndpoint['GET /companyinfo/:realmId']).toBe(14);
   });
 
+  it('refuses the 11th request within one second with an XML 429, one at a time as well', async () => {
+    const strict = await startQuickBooksSandbox();
+    try {
+      strict.addRealm(REALM, {
+        companyName: 'Quick Co',
+        country: 'US',
+        homeCurrency: 'USD',
+        multiCurrency: false,
+      });
+      QuickBooks.V3_ENDPOINT_BASE_URL = strict.v3EndpointBaseUrl;
+      const tokens = strict.issueTokens(REALM);
+      const quick = client(tokens.access_token, tokens.refresh_token, REALM);
+      for (let i = 0; i < 10; i++) await call((cb) => quick.getPreferences(cb));
+      const eleventh = await failure((cb) => quick.getPreferences(cb));
+      expect(eleventh.response.status).toBe(429);
+      expect(eleventh.response.headers['content-type']).toMatch(/^application\/xml/);
+      expect(eleventh.response.data).toContain('errorCode=003001; statusCode=429');
+      expect(strict.stats(REALM)).toMatchObject({ maxConcurrent: 1, maxPerSecond: 10, throttled429: 1 });
+      // The window rolls: once the first requests are a second old, the company is served again.
+      await new Promise((r) => setTimeout(r, 1_050));
+      await expect(call((cb) => quick.getPreferences(cb))).resolves.toBeDefined();
+    } finally {
+      QuickBooks.V3_ENDPOINT_BASE_URL = sandbox.v3EndpointBaseUrl;
+      await strict.close();
+    }
+  });
+
   it('injects 429 XML, 500 JSON Fault and 503 HTML at errorRate 1', async () => {
     sandbox.setFaults({ errorRate: 1 });
     const statuses = new Set<number>();
@@ -660,7 +689,11 @@ describe('gateway', () => {
   });
   it('draws its faults from its seed: the same seed answers the same faults, FAULT_SEED by default', async () => {
     const statuses = async (faultSeed?: number) => {
-      const s = await startQuickBooksSandbox(faultSeed === undefined ? {} : { faultSeed });
+      // 24 calls back to back: the per-second rule would answer some by the clock, not by the seed.
+      const throttle = { concurrent: 10, perMinute: 500, perSecond: 1_000 };
+      const s = await startQuickBooksSandbox(
+        faultSeed === undefined ? { throttle } : { throttle, faultSeed },
+      );
       try {
         s.addRealm(REALM, {
           companyName: 'Seeded',

@@ -46,6 +46,7 @@ export interface RealmStats {
   byStatus: Record<string, number>;
   maxConcurrent: number;
   maxPerMinute: number;
+  maxPerSecond: number;
   lastMinute: number;
   throttled429: number;
 }
@@ -133,7 +134,7 @@ export async function startQuickBooksSandbox(
   const requests: RequestRecord[] = [];
   const sentEmails: SentEmail[] = [];
   const webhooks = new WebhookDispatcher(options.verifierToken);
-  const throttle = new Throttle(options.throttle ?? { concurrent: 10, perMinute: 500 });
+  const throttle = new Throttle(options.throttle ?? { concurrent: 10, perMinute: 500, perSecond: 10 });
   const oauthConfig = {
     clientId,
     clientSecret,
@@ -258,6 +259,7 @@ export async function startQuickBooksSandbox(
         byStatus,
         maxConcurrent: t.maxConcurrent,
         maxPerMinute: t.maxPerMinute,
+        maxPerSecond: t.maxPerSecond,
         lastMinute: t.lastMinute,
         throttled429: t.throttled429,
       };
