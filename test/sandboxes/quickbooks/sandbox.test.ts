@@ -284,6 +284,24 @@ describe('OAuth consent and revoke', () => {
     expect((await failure((cb) => probe.getPreferences(cb))).response.status).toBe(401);
     expect((await failure((cb) => probe.refreshAccessToken(cb))).response.data.error).toBe('invalid_grant');
   });
+
+  it('revokes a grant sent as JSON, as intuit-oauth sends it', async () => {
+    const tokens = sandbox.issueTokens(REALM);
+    const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+    const res = await fetch(sandbox.revokeUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({ token: tokens.refresh_token }),
+    });
+    expect(res.status).toBe(200);
+    expect(sandbox.revocations.at(-1)).toMatchObject({ contentType: 'application/json', status: 200 });
+    const probe = client(tokens.access_token, tokens.refresh_token);
+    expect((await failure((cb) => probe.getPreferences(cb))).response.status).toBe(401);
+  });
 });
 
 describe('query language', () => {

@@ -10,7 +10,13 @@ import { createPayment } from './entities/payment.ts';
 import { type FaultSettings, faultSeed, seededRandom } from './fault-injection.ts';
 import { QboFault } from './faults.ts';
 import { invoicesPage } from './invoice-page.ts';
-import { type ConsentMode, OAuthServer, type TokenRequestRecord, type TokenResponse } from './oauth.ts';
+import {
+  type ConsentMode,
+  OAuthServer,
+  type RevokeRecord,
+  type TokenRequestRecord,
+  type TokenResponse,
+} from './oauth.ts';
 import { Realm } from './realm.ts';
 import { Throttle, type ThrottleLimits } from './throttle.ts';
 import type { Customer, Entity, EntityName, Invoice, Payment, RealmInput, SentEmail } from './types.ts';
@@ -83,6 +89,8 @@ export interface QuickBooksSandbox {
   /** Token-endpoint calls counted by grant_type. */
   readonly tokenRequests: Record<string, number>;
   readonly tokenLog: TokenRequestRecord[];
+  /** Calls of the revoke endpoint, with their content type. */
+  readonly revocations: RevokeRecord[];
   readonly sentEmails: SentEmail[];
 
   setFaults(faults: FaultSettings): void;
@@ -268,6 +276,7 @@ export async function startQuickBooksSandbox(
       return oauth.counts();
     },
     tokenLog: oauth.tokenLog,
+    revocations: oauth.revocations,
     sentEmails,
 
     setFaults(next) {
