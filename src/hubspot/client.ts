@@ -75,12 +75,24 @@ export async function withHubSpot<T>(
         // A 429 is refused before HubSpot does anything; a 401 is refused before it too.
         notRun: (error) => statusOf(error) === 429,
         recoverOnce: (error) => statusOf(error) === 401,
+        delayMs: rateLimitWindow,
         minDelayMs: 400,
       },
     );
   } catch (error) {
     throw asDomainError(error);
   }
+}
+
+/**
+ * After a 429 the portal's window has to pass, not a backoff of a fraction of a second: HubSpot
+ * says how long it is (X-HubSpot-RateLimit-Interval-Milliseconds, hubspot.md §5.8), else 10 s.
+ */
+function rateLimitWindow(error: unknown): number | undefined {
+  if (statusOf(error) !== 429) return undefined;
+  const headers = (error as { headers?: Record<string, string> }).headers ?? {};
+  const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
+  return Number.isFinite(interval) && interval > 0 ? Math.min(interval, 60_000) : 10_000;
 }
 
 function statusOf(error: unknown): number | undefined {

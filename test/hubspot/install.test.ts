@@ -220,6 +220,31 @@ describe('HubSpot install', () => {
     hs.setRateLimit({ max: 110, windowMs: 10_000 });
   }, 30_000);
 
+  it('after a 429 waits out the window HubSpot names before trying again', async () => {
+    const tenant = (await tenantOf())!;
+    const portal = { tenantId: tenant.id, portalId: String(PORTAL) };
+    const dealId = hs.listDeals(PORTAL)[0]!.id;
+    // Two requests per 1.5 s, and a limiter far looser than that: the deal read, then its
+    // company and contacts together, runs into HubSpot's own limit once.
+    hs.resetRateLimits();
+    hs.setRateLimit({ max: 2, windowMs: 1500 });
+    hs.clearLogs();
+    try {
+      const deal = await fetchDeal(conn(new SlidingWindowLimiter(t.redis, 100, 1000)), portal, dealId);
+      expect(deal.contacts.length).toBeGreaterThan(0);
+    } finally {
+      hs.setRateLimit({ max: 110, windowMs: 10_000 });
+      hs.resetRateLimits();
+    }
+    const crm = hs.requests.filter((r) => r.path.startsWith('/crm/'));
+    const refused = crm.filter((r) => r.status === 429);
+    // A short backoff would have come back inside the window and been refused again.
+    expect(refused).toHaveLength(1);
+    const retry = crm.find((r) => r.path === refused[0]!.path && r.at > refused[0]!.at);
+    expect(retry?.status).toBe(200);
+    expect(retry!.at - refused[0]!.at).toBeGreaterThanOrEqual(1500);
+  }, 30_000);
+
   it('marks the install as needing re-authorisation when HubSpot revokes it', async () => {
     const tenant = (await tenantOf())!;
     hs.revokeRefreshTokens(PORTAL);
