@@ -1,5 +1,6 @@
 import { Client } from '@hubspot/api-client';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
 import { SlidingWindowLimiter } from '../redis/rate-limit.ts';
@@ -25,9 +26,10 @@ export interface Portal {
   portalId: string;
 }
 
-/** How the adapter reaches a portal: paced, with a token that is valid now. */
+/** How the adapter reaches a portal: paced, with a token that is valid now, and a shared cache. */
 export interface Connection {
   config: Config;
+  redis: Redis;
   limiter: SlidingWindowLimiter;
   accessToken(tenantId: string, opts?: { force?: boolean }): Promise<string>;
 }
@@ -69,8 +71,9 @@ export async function withHubSpot<T>(
         attempts: 5,
         safeToRepeat: opts.safeToRepeat,
         transient: (error) => {
+          if (error instanceof DomainError || error instanceof z.ZodError) return false;
           const status = statusOf(error);
-          return !(error instanceof DomainError) && (status === undefined || status === 429 || status >= 500);
+          return status === undefined || status === 429 || status >= 500;
         },
         // A 429 is refused before HubSpot does anything; a 401 is refused before it too.
         notRun: (error) => statusOf(error) === 429,
@@ -95,6 +98,42 @@ function rateLimitWindow(error: unknown): number | undefined {
   return Number.isFinite(interval) && interval > 0 ? Math.min(interval, 60_000) : 10_000;
 }
 
+export interface ApiCall {
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  qs?: Record<string, string>;
+  body?: object;
+}
+
+/**
+ * One request to a dated HubSpot API (`/crm/objects/2026-03/…`; the SDK's typed clients call
+ * the numbered ones HubSpot stops supporting in 2027), through the SDK's `apiRequest` so the
+ * base path and token stay the client's. Answers the status and the JSON body, if any.
+ */
+export async function send(client: Client, call: ApiCall): Promise<{ status: number; body: unknown }> {
+  const res = await client.apiRequest({ method: call.method, path: call.path, qs: call.qs, body: call.body });
+  const body: unknown = await res.json().catch(() => undefined);
+  if (res.status >= 300) {
+    // Shaped like the SDK's ApiException, so that withHubSpot retries and reports it alike.
+    const message = (body as { message?: unknown } | undefined)?.message;
+    throw Object.assign(new Error(typeof message === 'string' ? message : `HTTP ${res.status}`), {
+      code: res.status,
+      body,
+      headers: Object.fromEntries(res.headers.entries()),
+    });
+  }
+  return { status: res.status, body };
+}
+
+/** `send`, with the answer parsed by `schema`. */
+export async function request<S extends z.ZodType>(
+  client: Client,
+  call: ApiCall,
+  schema: S,
+): Promise<z.output<S>> {
+  return schema.parse((await send(client, call)).body);
+}
+
 function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
@@ -106,6 +145,13 @@ export function isNotFound(error: unknown): boolean {
 
 function asDomainError(error: unknown): Error {
   if (error instanceof DomainError) return error;
+  if (error instanceof z.ZodError) {
+    const fields = [...new Set(error.issues.map((i) => i.path.join('.') || '(body)'))].join(', ');
+    return new DomainError(
+      'hubspot_error',
+      `HubSpot's answer is not what its API promises (check ${fields})`,
+    );
+  }
   const status = statusOf(error);
   const body = (error as { body?: { message?: string } }).body;
   const message = body?.message ?? (error as Error).message;

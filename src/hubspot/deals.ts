@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { isCurrency } from '../domain/currencies.ts';
 import { parseAmount } from '../domain/money.ts';
-import { type Connection, type Portal, withHubSpot } from './client.ts';
+import { type Connection, type Portal, request, withHubSpot } from './client.ts';
 
 const READ = { safeToRepeat: true };
 
@@ -65,6 +64,8 @@ export interface Deal extends DealParties {
   ownerId: string | null;
 }
 
+const CompanyProperties = ['name', 'domain', 'address', 'city', 'state', 'zip', 'country'];
+
 /** A deal with its primary company and contacts. */
 export async function fetchDeal(
   conn: Connection,
@@ -72,14 +73,21 @@ export async function fetchDeal(
   dealId: string,
   fallbackCurrency = 'USD',
 ): Promise<Deal> {
-  const raw = await withHubSpot(
+  const deal = await withHubSpot(
     conn,
     portal,
     (client) =>
-      client.crm.deals.basicApi.getById(dealId, DEAL_PROPERTIES, undefined, ['companies', 'contacts']),
+      request(
+        client,
+        {
+          method: 'GET',
+          path: `/crm/objects/2026-03/0-3/${encodeURIComponent(dealId)}`,
+          qs: { properties: DEAL_PROPERTIES.join(','), associations: 'companies,contacts' },
+        },
+        DealResponse,
+      ),
     READ,
   );
-  const deal = DealResponse.parse(raw);
   const p = deal.properties;
   const code = p.deal_currency_code?.toUpperCase();
   const currency = code && isCurrency(code) ? code : fallbackCurrency;
@@ -113,30 +121,38 @@ async function partiesOf(
           conn,
           portal,
           (client) =>
-            client.crm.companies.basicApi.getById(primary.id, [
-              'name',
-              'domain',
-              'address',
-              'city',
-              'state',
-              'zip',
-              'country',
-            ]),
+            request(
+              client,
+              {
+                method: 'GET',
+                path: `/crm/objects/2026-03/0-2/${encodeURIComponent(primary.id)}`,
+                qs: { properties: CompanyProperties.join(',') },
+              },
+              CompanyResponse,
+            ),
           READ,
-        ).then((c) => CompanyResponse.parse(c))
+        )
       : null,
     contactIds.length
       ? withHubSpot(
           conn,
           portal,
           (client) =>
-            client.crm.contacts.batchApi.read({
-              inputs: contactIds.map((id) => ({ id })),
-              properties: ['firstname', 'lastname', 'email'],
-              propertiesWithHistory: [],
-            }),
+            request(
+              client,
+              {
+                method: 'POST',
+                path: '/crm/objects/2026-03/0-1/batch/read',
+                body: {
+                  inputs: contactIds.map((id) => ({ id })),
+                  properties: ['firstname', 'lastname', 'email'],
+                  propertiesWithHistory: [],
+                },
+              },
+              z.object({ results: z.array(ContactResponse) }),
+            ),
           READ,
-        ).then((r) => z.array(ContactResponse).parse(r.results))
+        ).then((r) => r.results)
       : [],
   ]);
   return {
@@ -169,11 +185,7 @@ const RECENT_DEAL_S = 300;
  * Invoice pushes read the billing party through this: three HubSpot calls per invoice would make
  * HubSpot's 110 requests per 10 s, not Intuit's 500 a minute, the limit of a backlog.
  */
-export async function recentDeal(
-  conn: Connection & { redis: Redis },
-  portal: Portal,
-  dealId: string,
-): Promise<Deal> {
+export async function recentDeal(conn: Connection, portal: Portal, dealId: string): Promise<Deal> {
   const key = `hubspot:deal:${portal.tenantId}:${dealId}`;
   const hit = await conn.redis.get(key);
   if (hit) return JSON.parse(hit) as Deal;

@@ -254,7 +254,7 @@ const notes: string[] = [];
 // ── latency ──────────────────────────────────────────────────────────────────────────────────
 const hubspotCalls = (tenant: Tenant) => b.hs.requests.filter((r) => r.portalId === tenant.portal);
 
-/** "GET /crm/v3/objects/deals/:id" → count, per invoice. */
+/** "GET /crm/objects/2026-03/0-3/:id" → count, per invoice. */
 function hubspotBreakdown(calls: ReturnType<typeof hubspotCalls>, invoices: number): string {
   const by = new Map<string, number>();
   for (const r of calls) {

@@ -70,6 +70,7 @@ const installOf = async (tenantId: string) => {
 /** How the adapter reaches the portal, with a limiter of the caller's choice. */
 const conn = (limiter = hubspotLimiter(t.redis)) => ({
   config: t.ctx.config,
+  redis: t.redis,
   limiter,
   accessToken: t.ctx.hubspot.accessToken,
 });

@@ -79,7 +79,8 @@ export function createApp(ctx: SandboxContext): express.Express {
   const objects = crmObjectsRouter(ctx);
   const properties = propertiesRouter(ctx);
   const pipelines = pipelinesRouter(ctx);
-  // Numbered paths (what @hubspot/api-client 13.5.0 calls) and the dated 2026-03 aliases share handlers.
+  // The dated 2026-03 paths (what the app calls) and the numbered ones (what @hubspot/api-client
+  // 13.5.0's typed clients call, which the sandbox's own tests use) share handlers.
   app.use(['/crm/v4/objects', '/crm/objects/2026-03'], json, objectAssociations);
   app.use(['/crm/v4/associations', '/crm/associations/2026-03'], json, batchAssociations);
   app.use(['/crm/v3/objects', '/crm/objects/2026-03'], json, objects);
