@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCurrency } from '../domain/currencies.ts';
 import { parseAmount } from '../domain/money.ts';
+import { portalCurrency } from './account.ts';
 import { type Connection, type Portal, request, withHubSpot } from './client.ts';
 
 const READ = { safeToRepeat: true };
@@ -66,13 +67,11 @@ export interface Deal extends DealParties {
 
 const CompanyProperties = ['name', 'domain', 'address', 'city', 'state', 'zip', 'country'];
 
-/** A deal with its primary company and contacts. */
-export async function fetchDeal(
-  conn: Connection,
-  portal: Portal,
-  dealId: string,
-  fallbackCurrency = 'USD',
-): Promise<Deal> {
+/**
+ * A deal with its primary company and contacts. A deal without its own currency is in the
+ * portal's company currency, as HubSpot shows it.
+ */
+export async function fetchDeal(conn: Connection, portal: Portal, dealId: string): Promise<Deal> {
   const deal = await withHubSpot(
     conn,
     portal,
@@ -90,7 +89,7 @@ export async function fetchDeal(
   );
   const p = deal.properties;
   const code = p.deal_currency_code?.toUpperCase();
-  const currency = code && isCurrency(code) ? code : fallbackCurrency;
+  const currency = code && isCurrency(code) ? code : await portalCurrency(conn, portal);
   const parties = await partiesOf(conn, portal, deal.associations ?? {});
   return {
     id: deal.id,

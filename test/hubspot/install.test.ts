@@ -166,6 +166,24 @@ describe('HubSpot install', () => {
     expect(deal.contacts.every((c) => c.email?.includes('@'))).toBe(true);
   });
 
+  it('takes the portal’s company currency for a deal without one, asking HubSpot once per portal', async () => {
+    const portalId = 24_690_000 + Math.floor(Math.random() * 9_999);
+    hs.addPortal(portalId, { companyCurrency: 'EUR', currencies: ['EUR', 'USD'] });
+    const { dealId } = await hs.createDeal(portalId, {
+      dealname: 'No currency of its own',
+      amount: '1500.5',
+    });
+    const { accessToken } = hs.issueTokens(portalId);
+    const direct = { ...conn(), accessToken: async () => accessToken };
+    const portal = { tenantId: `tenant-of-${portalId}`, portalId: String(portalId) };
+    expect(await fetchDeal(direct, portal, dealId)).toMatchObject({ currency: 'EUR', amount: 150_050 });
+    await fetchDeal(direct, portal, dealId);
+    const asked = hs.requests.filter((r) => r.portalId === portalId && r.path.startsWith('/account-info/'));
+    expect(asked.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /account-info/2026-03/details 200',
+    ]);
+  });
+
   it('serves the deal with its billing party and prices a template from the deal amount', async () => {
     const tenant = (await tenantOf())!;
     const { key } = await createApiKey(t.database.db, tenant.id, 'test');

@@ -525,6 +525,19 @@ describe('the dated 2026-03 APIs through client.apiRequest', () => {
     });
     expect((await api('POST', '/crm/properties/2026-03/0-3', property)).status).toBe(409);
   });
+
+  it('answers the account details with the portal’s company currency', async () => {
+    sandbox.addPortal(55503, { companyCurrency: 'GBP', currencies: ['GBP', 'EUR'] });
+    const gbp = new Client({ accessToken: sandbox.issueTokens(55503).accessToken, basePath: sandbox.url });
+    const res = await gbp.apiRequest({ method: 'GET', path: '/account-info/2026-03/details' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      portalId: 55503,
+      companyCurrency: 'GBP',
+      additionalCurrencies: ['EUR'],
+    });
+    expect((await fetch(`${sandbox.url}/account-info/2026-03/details`)).status).toBe(401);
+  });
 });
 
 describe('rate limits', () => {

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { accountInfoRouter } from './account.ts';
 import { batchAssociationsRouter, objectAssociationsRouter } from './associations.ts';
 import type { InjectedFault, SandboxContext } from './context.ts';
 import { crmObjectsRouter } from './crm.ts';
@@ -86,6 +87,7 @@ export function createApp(ctx: SandboxContext): express.Express {
   app.use(['/crm/v3/objects', '/crm/objects/2026-03'], json, objects);
   app.use(['/crm/v3/properties', '/crm/properties/2026-03'], json, properties);
   app.use(['/crm/v3/pipelines', '/crm/pipelines/2026-03'], pipelines);
+  app.use('/account-info/2026-03', accountInfoRouter(ctx));
 
   app.use((req, res) => {
     sendError(res, 404, `Unable to route ${req.method} request to ${req.path}`, 'OBJECT_NOT_FOUND');
