@@ -44,7 +44,12 @@ async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promi
   lock.assertHeld();
   const company = await deps.quickbooks.company(push.tenantId, lock.signal);
   if (push.status === 'sending') {
-    const existing = await company.invoiceByDocNumber(push.docNumber);
+    const existing = await company.findOurInvoice({
+      pushId: push.id,
+      docNumber: push.docNumber,
+      customerId: push.qboCustomerId,
+      txnDate: push.invoiceDate,
+    });
     if (existing) {
       await created(deps, push, milestone, existing.id, push.qboCustomerId, undefined);
       return 'adopted';
@@ -76,8 +81,13 @@ async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promi
   } catch (error) {
     if (error instanceof QboError && error.code === '6140') {
       // The DocNumber exists: ours from an earlier attempt (adopt it), or someone else's.
-      const existing = await company.invoiceByDocNumber(push.docNumber);
-      if (existing?.privateNote.includes(push.id)) {
+      const existing = await company.findOurInvoice({
+        pushId: push.id,
+        docNumber: push.docNumber,
+        customerId: invoice.customerId,
+        txnDate: invoice.invoiceDate,
+      });
+      if (existing) {
         await created(deps, push, milestone, existing.id, invoice.customerId, error.intuitTid);
         return 'adopted';
       }

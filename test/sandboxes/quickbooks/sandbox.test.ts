@@ -515,7 +515,7 @@ describe('invoices', () => {
   });
 
   it('sparse-updates with SyncToken checks (5010) and voids like QBO', async () => {
-    const inv = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb));
+    const inv = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id, { DocNumber: 'SPARSE-1' }), cb));
     const updated = await call((cb) =>
       qbo.updateInvoice({ Id: inv.Id, SyncToken: inv.SyncToken, PrivateNote: 'app:ms_1' }, cb),
     );
@@ -533,6 +533,35 @@ describe('invoices', () => {
 
     const voided = await call((cb) => qbo.voidInvoice({ Id: inv.Id, SyncToken: updated.SyncToken }, cb));
     expect(voided.Invoice).toMatchObject({ TotalAmt: 0, Balance: 0, PrivateNote: 'Voided', SyncToken: '2' });
+  });
+
+  it('numbers invoices as the CustomTxnNumbers preference says: ours when on, its own when off', async () => {
+    const prefs = await call((cb) => qbo.getPreferences(cb));
+    expect(prefs.SalesFormsPrefs.CustomTxnNumbers).toBe(true);
+    const ours = await call((cb) =>
+      qbo.createInvoice(invoiceBody(acme.Id, { DocNumber: 'MB-CUSTOM-1' }), cb),
+    );
+    expect(ours.DocNumber).toBe('MB-CUSTOM-1');
+    const unnumbered = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb));
+    expect(unnumbered).not.toHaveProperty('DocNumber');
+
+    const realmId = '9130357996666';
+    sandbox.addRealm(realmId, {
+      companyName: 'Auto Numbers Co',
+      country: 'US',
+      homeCurrency: 'USD',
+      multiCurrency: false,
+      customTxnNumbers: false,
+    });
+    const tokens = sandbox.issueTokens(realmId);
+    const auto = client(tokens.access_token, tokens.refresh_token, realmId);
+    expect((await call((cb) => auto.getPreferences(cb))).SalesFormsPrefs.CustomTxnNumbers).toBe(false);
+    const customer = await call((cb) => auto.createCustomer({ DisplayName: 'Numbered Inc' }, cb));
+    const first = await call((cb) =>
+      auto.createInvoice(invoiceBody(customer.Id, { DocNumber: 'MB-IGNORED' }), cb),
+    );
+    const second = await call((cb) => auto.createInvoice(invoiceBody(customer.Id), cb));
+    expect([first.DocNumber, second.DocNumber]).toEqual(['1001', '1002']);
   });
 
   it('reflects recordPayment in getInvoice', async () => {
