@@ -108,9 +108,13 @@ export interface ApiCall {
 /**
  * One request to a dated HubSpot API (`/crm/objects/2026-03/…`; the SDK's typed clients call
  * the numbered ones HubSpot stops supporting in 2027), through the SDK's `apiRequest` so the
- * base path and token stay the client's. Answers the status and the JSON body, if any.
+ * base path and token stay the client's; the answer is parsed by `schema`.
  */
-export async function send(client: Client, call: ApiCall): Promise<{ status: number; body: unknown }> {
+export async function request<S extends z.ZodType>(
+  client: Client,
+  call: ApiCall,
+  schema: S,
+): Promise<z.output<S>> {
   const res = await client.apiRequest({ method: call.method, path: call.path, qs: call.qs, body: call.body });
   const body: unknown = await res.json().catch(() => undefined);
   if (res.status >= 300) {
@@ -122,16 +126,7 @@ export async function send(client: Client, call: ApiCall): Promise<{ status: num
       headers: Object.fromEntries(res.headers.entries()),
     });
   }
-  return { status: res.status, body };
-}
-
-/** `send`, with the answer parsed by `schema`. */
-export async function request<S extends z.ZodType>(
-  client: Client,
-  call: ApiCall,
-  schema: S,
-): Promise<z.output<S>> {
-  return schema.parse((await send(client, call)).body);
+  return schema.parse(body);
 }
 
 function statusOf(error: unknown): number | undefined {
