@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 
 /**
@@ -21,6 +22,11 @@ export interface RetryPolicy {
   recoverOnce?(error: unknown): boolean;
   /** First backoff; it doubles, with jitter. */
   minDelayMs?: number;
+  /**
+   * How long the platform said to stay away after this failure (HubSpot's rate-limit window):
+   * waited before the usual backoff, which a window of seconds would otherwise not outlast.
+   */
+  delayMs?(error: unknown): number | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -32,12 +38,15 @@ export function withRetries<T>(call: (attempt: number) => Promise<T>, policy: Re
     maxTimeout: 10_000,
     randomize: true,
     signal: policy.signal,
-    shouldRetry({ error }) {
+    async shouldRetry({ error }) {
       if (!recovered && policy.recoverOnce?.(error)) {
         recovered = true;
         return true;
       }
-      return policy.transient(error) && (policy.safeToRepeat || (policy.notRun?.(error) ?? false));
+      const retry = policy.transient(error) && (policy.safeToRepeat || (policy.notRun?.(error) ?? false));
+      const wait = retry ? policy.delayMs?.(error) : undefined;
+      if (wait) await sleep(wait, undefined, { signal: policy.signal });
+      return retry;
     },
   });
 }

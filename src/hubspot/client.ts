@@ -1,5 +1,6 @@
 import { Client } from '@hubspot/api-client';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
 import { BudgetExhausted, SlidingWindowLimiter } from '../redis/rate-limit.ts';
@@ -25,9 +26,10 @@ export interface Portal {
   portalId: string;
 }
 
-/** How the adapter reaches a portal: paced, with a token that is valid now. */
+/** How the adapter reaches a portal: paced, with a token that is valid now, and a shared cache. */
 export interface Connection {
   config: Config;
+  redis: Redis;
   limiter: SlidingWindowLimiter;
   accessToken(tenantId: string, opts?: { force?: boolean }): Promise<string>;
 }
@@ -70,19 +72,63 @@ export async function withHubSpot<T>(
         attempts: 5,
         safeToRepeat: opts.safeToRepeat,
         transient: (error) => {
+          if (error instanceof DomainError || error instanceof z.ZodError || error instanceof BudgetExhausted)
+            return false;
           const status = statusOf(error);
-          if (error instanceof DomainError || error instanceof BudgetExhausted) return false;
           return status === undefined || status === 429 || status >= 500;
         },
         // A 429 is refused before HubSpot does anything; a 401 is refused before it too.
         notRun: (error) => statusOf(error) === 429,
         recoverOnce: (error) => statusOf(error) === 401,
+        delayMs: rateLimitWindow,
         minDelayMs: 400,
       },
     );
   } catch (error) {
     throw asDomainError(error);
   }
+}
+
+/**
+ * After a 429 the portal's window has to pass, not a backoff of a fraction of a second: HubSpot
+ * says how long it is (X-HubSpot-RateLimit-Interval-Milliseconds, hubspot.md §5.8), else 10 s.
+ */
+function rateLimitWindow(error: unknown): number | undefined {
+  if (statusOf(error) !== 429) return undefined;
+  const headers = (error as { headers?: Record<string, string> }).headers ?? {};
+  const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
+  return Number.isFinite(interval) && interval > 0 ? Math.min(interval, 60_000) : 10_000;
+}
+
+export interface ApiCall {
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  qs?: Record<string, string>;
+  body?: object;
+}
+
+/**
+ * One request to a dated HubSpot API (`/crm/objects/2026-03/…`; the SDK's typed clients call
+ * the numbered ones HubSpot stops supporting in 2027), through the SDK's `apiRequest` so the
+ * base path and token stay the client's; the answer is parsed by `schema`.
+ */
+export async function request<S extends z.ZodType>(
+  client: Client,
+  call: ApiCall,
+  schema: S,
+): Promise<z.output<S>> {
+  const res = await client.apiRequest({ method: call.method, path: call.path, qs: call.qs, body: call.body });
+  const body: unknown = await res.json().catch(() => undefined);
+  if (res.status >= 300) {
+    // Shaped like the SDK's ApiException, so that withHubSpot retries and reports it alike.
+    const message = (body as { message?: unknown } | undefined)?.message;
+    throw Object.assign(new Error(typeof message === 'string' ? message : `HTTP ${res.status}`), {
+      code: res.status,
+      body,
+      headers: Object.fromEntries(res.headers.entries()),
+    });
+  }
+  return schema.parse(body);
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -100,6 +146,13 @@ function asDomainError(error: unknown): Error {
     return new DomainError(
       'hubspot_busy',
       `the app's share of HubSpot's requests for this portal is used up for ${Math.ceil(error.retryAfterMs / 1000)} s; try again then`,
+    );
+  }
+  if (error instanceof z.ZodError) {
+    const fields = [...new Set(error.issues.map((i) => i.path.join('.') || '(body)'))].join(', ');
+    return new DomainError(
+      'hubspot_error',
+      `HubSpot's answer is not what its API promises (check ${fields})`,
     );
   }
   const status = statusOf(error);

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { isCurrency } from '../domain/currencies.ts';
 import { parseAmount } from '../domain/money.ts';
-import { type Connection, type Portal, withHubSpot } from './client.ts';
+import { portalCurrency } from './account.ts';
+import { type Connection, type Portal, request, withHubSpot } from './client.ts';
 
 const DEAL_PROPERTIES = [
   'dealname',
@@ -63,26 +63,37 @@ export interface Deal extends DealParties {
   ownerId: string | null;
 }
 
-/** A deal with its primary company and contacts. */
+const CompanyProperties = ['name', 'domain', 'address', 'city', 'state', 'zip', 'country'];
+
+/**
+ * A deal with its primary company and contacts. A deal without its own currency is in the
+ * portal's company currency, as HubSpot shows it. `deadline`: see withHubSpot.
+ */
 export async function fetchDeal(
   conn: Connection,
   portal: Portal,
   dealId: string,
   opts: { deadline?: number | undefined } = {},
-  fallbackCurrency = 'USD',
 ): Promise<Deal> {
   const READ = { safeToRepeat: true, deadline: opts.deadline };
-  const raw = await withHubSpot(
+  const deal = await withHubSpot(
     conn,
     portal,
     (client) =>
-      client.crm.deals.basicApi.getById(dealId, DEAL_PROPERTIES, undefined, ['companies', 'contacts']),
+      request(
+        client,
+        {
+          method: 'GET',
+          path: `/crm/objects/2026-03/0-3/${encodeURIComponent(dealId)}`,
+          qs: { properties: DEAL_PROPERTIES.join(','), associations: 'companies,contacts' },
+        },
+        DealResponse,
+      ),
     READ,
   );
-  const deal = DealResponse.parse(raw);
   const p = deal.properties;
   const code = p.deal_currency_code?.toUpperCase();
-  const currency = code && isCurrency(code) ? code : fallbackCurrency;
+  const currency = code && isCurrency(code) ? code : await portalCurrency(conn, portal);
   const parties = await partiesOf(conn, portal, deal.associations ?? {}, READ);
   return {
     id: deal.id,
@@ -114,30 +125,38 @@ async function partiesOf(
           conn,
           portal,
           (client) =>
-            client.crm.companies.basicApi.getById(primary.id, [
-              'name',
-              'domain',
-              'address',
-              'city',
-              'state',
-              'zip',
-              'country',
-            ]),
+            request(
+              client,
+              {
+                method: 'GET',
+                path: `/crm/objects/2026-03/0-2/${encodeURIComponent(primary.id)}`,
+                qs: { properties: CompanyProperties.join(',') },
+              },
+              CompanyResponse,
+            ),
           READ,
-        ).then((c) => CompanyResponse.parse(c))
+        )
       : null,
     contactIds.length
       ? withHubSpot(
           conn,
           portal,
           (client) =>
-            client.crm.contacts.batchApi.read({
-              inputs: contactIds.map((id) => ({ id })),
-              properties: ['firstname', 'lastname', 'email'],
-              propertiesWithHistory: [],
-            }),
+            request(
+              client,
+              {
+                method: 'POST',
+                path: '/crm/objects/2026-03/0-1/batch/read',
+                body: {
+                  inputs: contactIds.map((id) => ({ id })),
+                  properties: ['firstname', 'lastname', 'email'],
+                  propertiesWithHistory: [],
+                },
+              },
+              z.object({ results: z.array(ContactResponse) }),
+            ),
           READ,
-        ).then((r) => z.array(ContactResponse).parse(r.results))
+        ).then((r) => r.results)
       : [],
   ]);
   return {
@@ -170,11 +189,7 @@ const RECENT_DEAL_S = 300;
  * Invoice pushes read the billing party through this: three HubSpot calls per invoice would make
  * HubSpot's 110 requests per 10 s, not Intuit's 500 a minute, the limit of a backlog.
  */
-export async function recentDeal(
-  conn: Connection & { redis: Redis },
-  portal: Portal,
-  dealId: string,
-): Promise<Deal> {
+export async function recentDeal(conn: Connection, portal: Portal, dealId: string): Promise<Deal> {
   const key = `hubspot:deal:${portal.tenantId}:${dealId}`;
   const hit = await conn.redis.get(key);
   if (hit) return JSON.parse(hit) as Deal;

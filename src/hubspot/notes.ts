@@ -1,11 +1,7 @@
 import { AssociationTypes } from '@hubspot/api-client';
-import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/objects/notes/models/AssociationSpec.js';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
-import { type Connection, isUncertain, type Portal, withHubSpot } from './client.ts';
-
-type Deps = Connection & { redis: Redis };
+import { type Connection, isUncertain, type Portal, request, withHubSpot } from './client.ts';
 
 export interface NoteRequest {
   dealId: string;
@@ -26,7 +22,7 @@ const ROUNDS = 3;
  * marker, before anything is created again. A Redis marker tells a later attempt that an earlier
  * one may have created it.
  */
-export async function addNoteOnce(deps: Deps, portal: Portal, note: NoteRequest): Promise<string> {
+export async function addNoteOnce(deps: Connection, portal: Portal, note: NoteRequest): Promise<string> {
   const attempted = `hubspot:note:${portal.tenantId}:${note.key}`;
   let uncertain = (await deps.redis.set(attempted, '1', 'EX', MARKER_TTL_S, 'NX')) === null;
   for (let round = 1; ; round++) {
@@ -46,26 +42,31 @@ export async function addNoteOnce(deps: Deps, portal: Portal, note: NoteRequest)
 
 const NoteCreated = z.object({ id: z.string() });
 
-function createNote(deps: Deps, portal: Portal, note: NoteRequest): Promise<string> {
+function createNote(deps: Connection, portal: Portal, note: NoteRequest): Promise<string> {
   return withHubSpot(
     deps,
     portal,
     async (client) => {
-      const created = await client.crm.objects.notes.basicApi.create({
-        properties: { hs_timestamp: new Date().toISOString(), hs_note_body: note.body },
-        associations: [
-          {
-            to: { id: note.dealId },
-            types: [
+      const created = await request(
+        client,
+        {
+          method: 'POST',
+          path: '/crm/objects/2026-03/notes',
+          body: {
+            properties: { hs_timestamp: new Date().toISOString(), hs_note_body: note.body },
+            associations: [
               {
-                associationCategory: AssociationSpecAssociationCategoryEnum.HubspotDefined,
-                associationTypeId: AssociationTypes.noteToDeal,
+                to: { id: note.dealId },
+                types: [
+                  { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: AssociationTypes.noteToDeal },
+                ],
               },
             ],
           },
-        ],
-      });
-      return NoteCreated.parse(created).id;
+        },
+        NoteCreated,
+      );
+      return created.id;
     },
     // A second create would be a second note.
     { safeToRepeat: false },
@@ -86,22 +87,24 @@ const NoteBodies = z.object({
 const BATCH_READ_MAX = 100;
 const READ = { safeToRepeat: true };
 
-async function findNote(deps: Deps, portal: Portal, dealId: string, marker: string) {
+async function findNote(deps: Connection, portal: Portal, dealId: string, marker: string) {
   const ids = await noteIdsOf(deps, portal, dealId);
   for (let i = 0; i < ids.length; i += BATCH_READ_MAX) {
     const inputs = ids.slice(i, i + BATCH_READ_MAX).map((id) => ({ id }));
-    const page = NoteBodies.parse(
-      await withHubSpot(
-        deps,
-        portal,
-        (client) =>
-          client.crm.objects.notes.batchApi.read({
-            inputs,
-            properties: ['hs_note_body'],
-            propertiesWithHistory: [],
-          }),
-        READ,
-      ),
+    const page = await withHubSpot(
+      deps,
+      portal,
+      (client) =>
+        request(
+          client,
+          {
+            method: 'POST',
+            path: '/crm/objects/2026-03/notes/batch/read',
+            body: { inputs, properties: ['hs_note_body'], propertiesWithHistory: [] },
+          },
+          NoteBodies,
+        ),
+      READ,
     );
     const found = page.results.find((n) => n.properties.hs_note_body?.includes(marker));
     if (found) return found.id;
@@ -109,18 +112,25 @@ async function findNote(deps: Deps, portal: Portal, dealId: string, marker: stri
   return undefined;
 }
 
-async function noteIdsOf(deps: Deps, portal: Portal, dealId: string): Promise<string[]> {
+async function noteIdsOf(deps: Connection, portal: Portal, dealId: string): Promise<string[]> {
   const ids: string[] = [];
   let after: string | undefined;
   do {
-    const cursor = after;
-    const page = AssociationPage.parse(
-      await withHubSpot(
-        deps,
-        portal,
-        (client) => client.crm.associations.v4.basicApi.getPage('deals', dealId, 'notes', cursor, 500),
-        READ,
-      ),
+    const qs: Record<string, string> = { limit: '500', ...(after ? { after } : {}) };
+    const page = await withHubSpot(
+      deps,
+      portal,
+      (client) =>
+        request(
+          client,
+          {
+            method: 'GET',
+            path: `/crm/objects/2026-03/0-3/${encodeURIComponent(dealId)}/associations/notes`,
+            qs,
+          },
+          AssociationPage,
+        ),
+      READ,
     );
     ids.push(...page.results.map((r) => r.toObjectId));
     after = page.paging?.next?.after ?? undefined;

@@ -10,7 +10,6 @@ export const SCOPES = [
   'crm.objects.companies.read',
   'crm.objects.contacts.read',
   'crm.objects.contacts.write',
-  'crm.schemas.deals.read',
   'crm.schemas.deals.write',
 ];
 

@@ -5,7 +5,7 @@ import { DomainError } from '../domain/errors.ts';
 import { formatAmount } from '../domain/money.ts';
 import type { Db } from '../store/db.ts';
 import { hubspotInstalls } from '../store/schema.ts';
-import { type Connection, isNotFound, type Portal, withHubSpot } from './client.ts';
+import { type Connection, isNotFound, type Portal, request, withHubSpot } from './client.ts';
 
 /** The "Milestone billing" property group on deals. */
 export const BILLING_GROUP = { name: 'milestone_billing', label: 'Milestone billing', displayOrder: -1 };
@@ -88,7 +88,6 @@ export function billingPropertyValues(summary: BillingSummary) {
 type Deps = Connection & { db: Db };
 
 const Created = z.object({ name: z.string() });
-const ErrorBody = z.object({ message: z.string() });
 
 /**
  * Creates the group and the properties in the portal, once: afterwards `propertiesReadyAt`
@@ -101,9 +100,9 @@ export async function ensureBillingProperties(deps: Deps, portal: Portal): Promi
     .where(eq(hubspotInstalls.tenantId, portal.tenantId));
   if (install?.readyAt) return;
   // Properties name their group, so it must exist before any of them.
-  await createDefinition(deps, portal, '/crm/v3/properties/deals/groups', BILLING_GROUP);
+  await createDefinition(deps, portal, '/crm/properties/2026-03/0-3/groups', BILLING_GROUP);
   await Promise.all(
-    BILLING_PROPERTIES.map((p) => createDefinition(deps, portal, '/crm/v3/properties/deals', p)),
+    BILLING_PROPERTIES.map((p) => createDefinition(deps, portal, '/crm/properties/2026-03/0-3', p)),
   );
   await deps.db
     .update(hubspotInstalls)
@@ -111,11 +110,7 @@ export async function ensureBillingProperties(deps: Deps, portal: Portal): Promi
     .where(eq(hubspotInstalls.tenantId, portal.tenantId));
 }
 
-/**
- * POSTs a group or property definition. Through `apiRequest` rather than the generated
- * `coreApi.create` because SDK 13.5's serializer drops `numberDisplayHint`, and without it the
- * amounts would not show as currency. Safe to repeat: a second create answers 409.
- */
+/** POSTs a group or property definition. Safe to repeat: a second create answers 409. */
 function createDefinition(
   deps: Deps,
   portal: Portal,
@@ -126,23 +121,17 @@ function createDefinition(
     deps,
     portal,
     async (client) => {
-      const res = await client.apiRequest({ method: 'POST', path, body });
-      // Another process got there first: the definition exists, which is all we need.
-      if (res.status === 409) return 'exists';
-      const json: unknown = await res.json().catch(() => undefined);
-      if (!res.ok) throw apiException(res.status, json);
-      Created.parse(json);
-      return 'created';
+      try {
+        await request(client, { method: 'POST', path, body }, Created);
+        return 'created';
+      } catch (error) {
+        // Another process got there first: the definition exists, which is all we need.
+        if ((error as { code?: unknown }).code === 409) return 'exists';
+        throw error;
+      }
     },
     { safeToRepeat: true },
   );
-}
-
-/** Shaped like the SDK's ApiException so that withHubSpot retries and reports it alike. */
-function apiException(status: number, body: unknown): Error {
-  const parsed = ErrorBody.safeParse(body);
-  const message = parsed.success ? parsed.data.message : `HTTP ${status}`;
-  return Object.assign(new Error(message), { code: status, body });
 }
 
 const Updated = z.object({ id: z.string() });
@@ -181,7 +170,15 @@ function patchDeal(deps: Deps, portal: Portal, dealId: string, values: Record<st
     portal,
     async (client) => {
       try {
-        Updated.parse(await client.crm.deals.basicApi.update(dealId, { properties: values }));
+        await request(
+          client,
+          {
+            method: 'PATCH',
+            path: `/crm/objects/2026-03/0-3/${encodeURIComponent(dealId)}`,
+            body: { properties: values },
+          },
+          Updated,
+        );
         return true;
       } catch (error) {
         const { code, body } = error as { code?: unknown; body?: unknown };

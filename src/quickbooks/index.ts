@@ -7,13 +7,15 @@ import {
   attachNote,
   createInvoice,
   type FoundInvoice,
-  invoiceByDocNumber,
+  findOurInvoice,
   invoiceUrl,
+  type OurInvoiceKey,
   sendInvoice,
 } from './invoices.ts';
 import { RealmLimits } from './limits.ts';
 import { authorizeUrl, exchangeCode, type TokenResponse } from './oauth.ts';
 import {
+  type CompanyFacts,
   companyFacts,
   forgetReferences,
   type InvoiceSettings,
@@ -35,20 +37,30 @@ export type { QuickBooksDeps } from './company.ts';
 export type { BillingParty } from './customers.ts';
 export { QboError } from './errors.ts';
 export type { InvoiceDraft } from './invoice-mapping.ts';
-export type { FoundInvoice } from './invoices.ts';
+export type { FoundInvoice, OurInvoiceKey } from './invoices.ts';
 export { QuickBooksOAuthError } from './oauth.ts';
-export type { InvoiceSettings } from './references.ts';
+export type { CompanyFacts, InvoiceSettings } from './references.ts';
+
+/** The connected company as the app knows it, e.g. whether it keeps the DocNumbers the app sends. */
+export interface ConnectionFacts extends CompanyFacts {
+  realmId: string;
+}
 
 /** One company, opened for one job. */
 export interface QuickBooksCompany {
   realmId: string;
   /** Resolves the customer, item, term and tax code the invoice needs; refusals are DomainErrors or QboErrors. */
   prepareInvoice(draft: InvoiceDraft, party: BillingParty, settings: InvoiceSettings): Promise<InvoiceFacts>;
+  /** `docNumber`: the one QuickBooks gave it, ours unless the company numbers invoices itself. */
   createInvoice(
     invoice: InvoiceFacts,
     requestId: string,
-  ): Promise<{ id: string; intuitTid: string | undefined }>;
-  invoiceByDocNumber(docNumber: string): Promise<FoundInvoice | undefined>;
+  ): Promise<{ id: string; docNumber: string | null; intuitTid: string | undefined }>;
+  /**
+   * The invoice an earlier attempt of the push created, if any: by our DocNumber, or where the
+   * company numbers invoices itself by the customer, the invoice date and our PrivateNote.
+   */
+  findOurInvoice(key: OurInvoiceKey): Promise<FoundInvoice | undefined>;
   attachNote(invoiceId: string, note: string): Promise<void>;
   sendInvoice(invoiceId: string): Promise<void>;
   /**
@@ -78,6 +90,8 @@ export interface QuickBooks {
   ): Promise<{ accessToken: string; realmId: string }>;
   /** `signal`: once aborted, the company makes no further request. */
   company(tenantId: string, signal?: AbortSignal): Promise<QuickBooksCompany>;
+  /** Read from QuickBooks once, then kept with the connection. */
+  connectionFacts(tenantId: string): Promise<ConnectionFacts>;
   invoiceUrl(invoiceId: string): string;
 }
 
@@ -104,6 +118,10 @@ export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
     accessToken: (tenantId, opts) => qboAccessToken(deps, tenantId, opts),
     async company(tenantId, signal) {
       return companyOf(deps, await openCompany({ ...deps, limits }, tenantId, signal));
+    },
+    async connectionFacts(tenantId) {
+      const company = await openCompany({ ...deps, limits }, tenantId);
+      return { realmId: company.realmId, ...(await companyFacts(deps, company, tenantId)) };
     },
     invoiceUrl: (invoiceId) => invoiceUrl(deps.config, invoiceId),
   };
@@ -134,10 +152,14 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
         taxCode: lineTaxCode(facts, settings),
         billEmail: party.email,
         multiCurrency: facts.multiCurrency,
+        customTxnNumbers: facts.customTxnNumbers,
       };
     },
     createInvoice: (invoice, requestId) => createInvoice(company, invoice, requestId),
-    invoiceByDocNumber: (docNumber) => invoiceByDocNumber(company, docNumber),
+    async findOurInvoice(key) {
+      const facts = await companyFacts(deps, company, company.tenantId);
+      return findOurInvoice(company, facts.customTxnNumbers, key);
+    },
     attachNote: (invoiceId, note) => attachNote(company, invoiceId, note),
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
     async forgetReferences(party) {

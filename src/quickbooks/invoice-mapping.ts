@@ -35,7 +35,12 @@ export interface InvoiceFacts extends Omit<InvoiceDraft, 'paymentTerms'> {
   taxCode: string;
   billEmail: string | null;
   multiCurrency: boolean;
+  /** The company keeps the DocNumber sent (else QuickBooks numbers the invoice itself). */
+  customTxnNumbers: boolean;
 }
+
+/** What our PrivateNote says first: it names the push that created the invoice, and only that one. */
+export const pushMarker = (pushId: string) => `Milestone billing push ${pushId};`;
 
 /** QuickBooks wants decimal numbers; they are produced here and nowhere else, from exact minor units. */
 const decimal = (minor: number, currency: string) => Number(formatAmount(minor, currency));
@@ -50,7 +55,8 @@ export function invoiceBody(f: InvoiceFacts) {
   const accepted = `Accepted ${f.acceptedOn}${f.acceptedBy ? ` by ${f.acceptedBy}` : ''} (ref ${f.acceptanceId}).`;
   return {
     CustomerRef: { value: f.customerId },
-    DocNumber: f.docNumber,
+    // Without custom transaction numbers QuickBooks numbers the invoice itself, and asks for none.
+    ...(f.customTxnNumbers ? { DocNumber: f.docNumber } : {}),
     TxnDate: f.invoiceDate,
     DueDate: f.dueDate,
     ...(f.termId ? { SalesTermRef: { value: f.termId } } : {}),
@@ -58,11 +64,10 @@ export function invoiceBody(f: InvoiceFacts) {
     ...(f.billEmail ? { BillEmail: { Address: f.billEmail } } : {}),
     EmailStatus: f.sendEmail && f.billEmail ? 'NeedToSend' : 'NotSet',
     // Ties the invoice back to the deal and milestone; the push id identifies it after an uncertain create.
-    PrivateNote:
-      `Milestone billing push ${f.pushId}; HubSpot deal ${f.dealId}; milestone ${f.milestoneId}`.slice(
-        0,
-        4000,
-      ),
+    PrivateNote: `${pushMarker(f.pushId)} HubSpot deal ${f.dealId}; milestone ${f.milestoneId}`.slice(
+      0,
+      4000,
+    ),
     CustomerMemo: {
       value: `${f.dealName ? `${f.dealName}: ` : ''}${f.milestoneName}${portion}`.slice(0, 1000),
     },

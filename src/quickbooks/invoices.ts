@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Company } from './company.ts';
-import { type InvoiceFacts, invoiceBody } from './invoice-mapping.ts';
+import { type InvoiceFacts, invoiceBody, pushMarker } from './invoice-mapping.ts';
 
 const Invoice = z.looseObject({
   Id: z.string(),
@@ -11,18 +11,49 @@ const Invoice = z.looseObject({
 
 export interface FoundInvoice {
   id: string;
-  /** Our note on the invoice: it names the push that created it. */
-  privateNote: string;
+  /** QuickBooks' own number when the company numbers invoices itself. */
+  docNumber: string | null;
 }
 
-export async function invoiceByDocNumber(
+/** What an earlier attempt of a push sent, to find the invoice it may have created. */
+export interface OurInvoiceKey {
+  pushId: string;
+  docNumber: string;
+  customerId: string | null;
+  txnDate: string | null;
+}
+
+const PAGE = 1000;
+
+/**
+ * The invoice an earlier attempt of this push created, if QuickBooks has it: only one whose
+ * PrivateNote names the push. Found by what that attempt sent: our DocNumber where the company
+ * keeps custom numbers. Otherwise QuickBooks numbered it itself and PrivateNote is not a field
+ * queries filter on, so the customer's invoices of that date are read and their notes compared.
+ */
+export async function findOurInvoice(
   company: Company,
-  docNumber: string,
+  customTxnNumbers: boolean,
+  key: OurInvoiceKey,
 ): Promise<FoundInvoice | undefined> {
-  const [found] = await company.find('Invoice', Invoice, (sdk, cb) =>
-    sdk.findInvoices({ DocNumber: docNumber }, cb),
-  );
-  return found && { id: found.Id, privateNote: found.PrivateNote ?? '' };
+  const ours = (invoices: z.infer<typeof Invoice>[]) => {
+    const found = invoices.find((i) => i.PrivateNote?.includes(pushMarker(key.pushId)));
+    return found && { id: found.Id, docNumber: found.DocNumber ?? null };
+  };
+  if (customTxnNumbers) {
+    return ours(
+      await company.find('Invoice', Invoice, (sdk, cb) => sdk.findInvoices({ DocNumber: key.docNumber }, cb)),
+    );
+  }
+  const { customerId, txnDate } = key;
+  if (!customerId || !txnDate) return undefined;
+  for (let offset = 1; ; offset += PAGE) {
+    const page = await company.find('Invoice', Invoice, (sdk, cb) =>
+      sdk.findInvoices({ CustomerRef: customerId, TxnDate: txnDate, limit: PAGE, offset }, cb),
+    );
+    const found = ours(page);
+    if (found || page.length < PAGE) return found;
+  }
 }
 
 /**
@@ -34,7 +65,8 @@ export async function createInvoice(company: Company, facts: InvoiceFacts, reque
   const result = await company.write((sdk, cb) =>
     sdk.createInvoice({ ...invoiceBody(facts), requestId }, cb),
   );
-  return { id: Invoice.parse(result.data).Id, intuitTid: result.intuitTid };
+  const invoice = Invoice.parse(result.data);
+  return { id: invoice.Id, docNumber: invoice.DocNumber ?? null, intuitTid: result.intuitTid };
 }
 
 /** A note attached to the invoice, e.g. the acceptance evidence. */

@@ -67,16 +67,18 @@ function basicAuth(config: Config): string {
   return `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`;
 }
 
-async function post(config: Config, url: string, what: string, form: Record<string, string>) {
+type Body = { form: Record<string, string> } | { json: Record<string, string> };
+
+async function post(config: Config, url: string, what: string, body: Body) {
   try {
     return await fetch(url, {
       method: 'POST',
       headers: {
         authorization: basicAuth(config),
-        'content-type': 'application/x-www-form-urlencoded',
+        'content-type': 'form' in body ? 'application/x-www-form-urlencoded' : 'application/json',
         accept: 'application/json',
       },
-      body: new URLSearchParams(form),
+      body: 'form' in body ? new URLSearchParams(body.form) : JSON.stringify(body.json),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
@@ -100,7 +102,7 @@ async function refusal(response: Response, what: string): Promise<QuickBooksOAut
 }
 
 async function tokenRequest(config: Config, form: Record<string, string>): Promise<TokenResponse> {
-  const response = await post(config, config.quickbooks.tokenUrl, 'token request', form);
+  const response = await post(config, config.quickbooks.tokenUrl, 'token request', { form });
   if (!response.ok) throw await refusal(response, 'token request');
   const tid = response.headers.get('intuit_tid') ?? undefined;
   const parsed = TokenResponse.safeParse(await response.json().catch(() => undefined));
@@ -129,9 +131,12 @@ export function refreshTokens(config: Config, refreshToken: string): Promise<Tok
   return tokenRequest(config, { grant_type: 'refresh_token', refresh_token: refreshToken });
 }
 
-/** Revoking the refresh token ends the app's connection to the company. */
+/**
+ * Revoking the refresh token ends the app's connection to the company. A JSON body, as Intuit's
+ * own client (intuit-oauth) sends it.
+ */
 export async function revokeToken(config: Config, token: string): Promise<void> {
-  const response = await post(config, config.quickbooks.revokeUrl, 'revoke request', { token });
+  const response = await post(config, config.quickbooks.revokeUrl, 'revoke request', { json: { token } });
   if (!response.ok) throw await refusal(response, 'revoke request');
   await response.body?.cancel();
 }

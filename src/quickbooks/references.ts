@@ -22,21 +22,31 @@ export interface InvoiceSettings {
 const Ref = z.looseObject({ Id: z.string(), Name: z.string().optional(), Active: z.boolean().optional() });
 const CACHE_TTL_S = 24 * 60 * 60;
 
-export interface CompanyFacts {
-  name: string;
-  country: string;
-  homeCurrency: string;
-  multiCurrency: boolean;
-}
+const CompanyFacts = z.object({
+  name: z.string(),
+  country: z.string(),
+  homeCurrency: z.string(),
+  multiCurrency: z.boolean(),
+  /**
+   * Preferences.SalesFormsPrefs.CustomTxnNumbers: invoices keep the DocNumber the app sends. Off,
+   * QuickBooks numbers them itself, and an invoice is found again by its PrivateNote.
+   */
+  customTxnNumbers: z.boolean(),
+});
+export type CompanyFacts = z.infer<typeof CompanyFacts>;
 
-/** The company's country, home currency and multicurrency switch: read once, kept with the connection. */
+/**
+ * The company's country, home currency, multicurrency switch and numbering: read once, kept with
+ * the connection. Facts kept before a field existed are read afresh.
+ */
 export async function companyFacts(deps: Deps, company: Company, tenantId: string): Promise<CompanyFacts> {
   const { db } = deps;
   const [row] = await db
     .select({ company: qboConnections.company })
     .from(qboConnections)
     .where(eq(qboConnections.tenantId, tenantId));
-  if (row?.company) return row.company;
+  const kept = CompanyFacts.safeParse(row?.company);
+  if (kept.success) return kept.data;
   const info = z
     .looseObject({
       CompanyName: z.string().optional(),
@@ -52,13 +62,16 @@ export async function companyFacts(deps: Deps, company: Company, tenantId: strin
           HomeCurrency: z.looseObject({ value: z.string() }).optional(),
         })
         .optional(),
+      SalesFormsPrefs: z.looseObject({ CustomTxnNumbers: z.boolean().optional() }).optional(),
     })
     .parse((await company.read((sdk, cb) => sdk.getPreferences(cb))).data);
-  const facts = {
+  const facts: CompanyFacts = {
     name: info.CompanyName ?? company.realmId,
     country: (info.Country ?? info.LegalAddr?.Country ?? 'US').toUpperCase(),
     homeCurrency: prefs.CurrencyPrefs?.HomeCurrency?.value ?? 'USD',
     multiCurrency: prefs.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
+    // Unsaid: send our DocNumber, as the app always did.
+    customTxnNumbers: prefs.SalesFormsPrefs?.CustomTxnNumbers ?? true,
   };
   await db.update(qboConnections).set({ company: facts }).where(eq(qboConnections.tenantId, tenantId));
   return facts;

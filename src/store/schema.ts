@@ -277,8 +277,14 @@ export const sessions = pgTable('sessions', {
 export const qboConnections = pgTable('qbo_connections', {
   tenantId: tenantId().primaryKey(),
   realmId: text('realm_id').notNull().unique(),
-  /** The company's facts the invoice mapping needs (country, home currency, multicurrency). */
-  company: jsonb().$type<{ country: string; homeCurrency: string; multiCurrency: boolean; name: string }>(),
+  /** The company's facts the invoice mapping needs (country, home currency, multicurrency, numbering). */
+  company: jsonb().$type<{
+    country: string;
+    homeCurrency: string;
+    multiCurrency: boolean;
+    name: string;
+    customTxnNumbers?: boolean;
+  }>(),
   connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: updatedAt(),
 });

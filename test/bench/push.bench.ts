@@ -254,7 +254,7 @@ const notes: string[] = [];
 // ── latency ──────────────────────────────────────────────────────────────────────────────────
 const hubspotCalls = (tenant: Tenant) => b.hs.requests.filter((r) => r.portalId === tenant.portal);
 
-/** "GET /crm/v3/objects/deals/:id" → count, per invoice. */
+/** "GET /crm/objects/2026-03/0-3/:id" → count, per invoice. */
 function hubspotBreakdown(calls: ReturnType<typeof hubspotCalls>, invoices: number): string {
   const by = new Map<string, number>();
   for (const r of calls) {
@@ -403,6 +403,14 @@ async function backlog() {
     busiest = Math.max(busiest, j - i);
   }
   const fullMinute = last - (calls[0] ?? start) >= 60_000;
+  // Requests in each whole second of the drain (the last, partial one left out): even pacing
+  // keeps them all near 8, bursts show as full seconds next to empty ones.
+  const perSecond: number[] = [];
+  for (const t of calls) {
+    const k = Math.floor((t - calls[0]!) / 1000);
+    perSecond[k] = (perSecond[k] ?? 0) + 1;
+  }
+  const seconds = Array.from(perSecond.slice(0, -1), (n) => n ?? 0).sort((x, y) => x - y);
   const span = Math.max(1, last - (calls[0] ?? start));
   const average = (calls.length / span) * 60_000;
   const stats = b.qbo.stats(tenant.realmId);
@@ -430,6 +438,20 @@ async function backlog() {
       target: 0.9,
       kind: 'min',
     },
+    {
+      what: 'backlog: busiest second of QBO requests',
+      value: stats.maxPerSecond,
+      unit: '',
+      target: 10,
+      kind: 'max',
+    },
+    {
+      what: 'backlog: busiest minute of QBO requests',
+      value: stats.maxPerMinute,
+      unit: '',
+      target: INTUIT_PER_MINUTE,
+      kind: 'max',
+    },
     { what: 'backlog: 429s from QuickBooks', value: stats.throttled429, unit: '', target: 0, kind: 'max' },
     { what: 'backlog: pushes failed', value: failed, unit: '', target: 0, kind: 'max' },
     {
@@ -443,6 +465,7 @@ async function backlog() {
   notes.push(
     `backlog: ${BACKLOG_N} acceptances recorded in ${(recorded / 1000).toFixed(1)} s (${((BACKLOG_N / recorded) * 1000).toFixed(0)}/s), drained in ${(drained / 1000).toFixed(1)} s`,
     `backlog: ${calls.length} QuickBooks requests; busiest 60 s ${fullMinute ? busiest : `n/a (drain under a minute; ${calls.length} in ${(span / 1000).toFixed(1)} s)`}, average ${average.toFixed(0)}/min, sandbox's own max per rolling minute ${stats.maxPerMinute}, max concurrent ${stats.maxConcurrent}`,
+    `backlog: QuickBooks requests per whole second of the drain (${seconds.length} s): min ${seconds[0] ?? 0}, median ${percentile(seconds, 50)}, max ${seconds.at(-1) ?? 0}; busiest second and minute are the sandbox's rolling windows over arrivals`,
     `backlog: ${invoices.length} invoices, ${docNumbers.size} distinct DocNumbers, ${rowsNow.length} ledger rows, ${failed} failed; ${(hsCalls / Math.max(1, invoices.length)).toFixed(1)} HubSpot calls per invoice`,
   );
 }

@@ -100,6 +100,9 @@ describe('npm run demo', () => {
     expect(page).toMatch(/12,000\.00 EUR/);
 
     expect(await stopDemo(), output).toBe(true);
+    // The group is gone, but what it wrote last may still be on its way through the pipe.
+    const out = demo.stdout!;
+    if (!out.readableEnded) await new Promise((r) => out.once('end', r));
     expect(output).toContain('SIGTERM: stopping the app, the sandboxes');
     expect(output).not.toContain('could not start');
     await expect(fetch(`http://127.0.0.1:${qboPort}/`)).rejects.toThrow();

@@ -227,7 +227,7 @@ async function main() {
   say(`Look around:  curl -s -H 'Authorization: Bearer ${key}' ${appUrl}/api/v1/deals/${deal.id}/schedule`);
   const token = hs.issueTokens(PORTAL_ID).accessToken;
   say(
-    `              curl -s -H 'Authorization: Bearer ${token}' '${hs.url}/crm/v3/objects/deals/${deal.id}?properties=dealname,mb_invoiced_to_date,mb_outstanding'`,
+    `              curl -s -H 'Authorization: Bearer ${token}' '${hs.url}/crm/objects/2026-03/0-3/${deal.id}?properties=dealname,mb_invoiced_to_date,mb_outstanding'`,
   );
   say();
 

@@ -72,6 +72,7 @@ const installOf = async (tenantId: string) => {
 /** How the adapter reaches the portal, with a limiter of the caller's choice. */
 const conn = (limiter = hubspotLimiter(t.redis)) => ({
   config: t.ctx.config,
+  redis: t.redis,
   limiter,
   accessToken: t.ctx.hubspot.accessToken,
 });
@@ -200,6 +201,24 @@ describe('HubSpot install', () => {
     expect(deal.contacts.every((c) => c.email?.includes('@'))).toBe(true);
   });
 
+  it('takes the portal’s company currency for a deal without one, asking HubSpot once per portal', async () => {
+    const portalId = 24_690_000 + Math.floor(Math.random() * 9_999);
+    hs.addPortal(portalId, { companyCurrency: 'EUR', currencies: ['EUR', 'USD'] });
+    const { dealId } = await hs.createDeal(portalId, {
+      dealname: 'No currency of its own',
+      amount: '1500.5',
+    });
+    const { accessToken } = hs.issueTokens(portalId);
+    const direct = { ...conn(), accessToken: async () => accessToken };
+    const portal = { tenantId: `tenant-of-${portalId}`, portalId: String(portalId) };
+    expect(await fetchDeal(direct, portal, dealId)).toMatchObject({ currency: 'EUR', amount: 150_050 });
+    await fetchDeal(direct, portal, dealId);
+    const asked = hs.requests.filter((r) => r.portalId === portalId && r.path.startsWith('/account-info/'));
+    expect(asked.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /account-info/2026-03/details 200',
+    ]);
+  });
+
   it('serves the deal with its billing party and prices a template from the deal amount', async () => {
     const tenant = (await tenantOf())!;
     const { key } = await createApiKey(t.database.db, tenant.id, 'test');
@@ -297,6 +316,31 @@ describe('HubSpot install', () => {
     expect(hs.requests.filter((r) => r.status === 429)).toHaveLength(0);
     expect(hs.requests.filter((r) => r.path.startsWith('/crm/')).length).toBeGreaterThanOrEqual(30);
     hs.setRateLimit({ max: 110, windowMs: 10_000 });
+  }, 30_000);
+
+  it('after a 429 waits out the window HubSpot names before trying again', async () => {
+    const tenant = (await tenantOf())!;
+    const portal = { tenantId: tenant.id, portalId: String(PORTAL) };
+    const dealId = hs.listDeals(PORTAL)[0]!.id;
+    // Two requests per 1.5 s, and a limiter far looser than that: the deal read, then its
+    // company and contacts together, runs into HubSpot's own limit once.
+    hs.resetRateLimits();
+    hs.setRateLimit({ max: 2, windowMs: 1500 });
+    hs.clearLogs();
+    try {
+      const deal = await fetchDeal(conn(new SlidingWindowLimiter(t.redis, 100, 1000)), portal, dealId);
+      expect(deal.contacts.length).toBeGreaterThan(0);
+    } finally {
+      hs.setRateLimit({ max: 110, windowMs: 10_000 });
+      hs.resetRateLimits();
+    }
+    const crm = hs.requests.filter((r) => r.path.startsWith('/crm/'));
+    const refused = crm.filter((r) => r.status === 429);
+    // A short backoff would have come back inside the window and been refused again.
+    expect(refused).toHaveLength(1);
+    const retry = crm.find((r) => r.path === refused[0]!.path && r.at > refused[0]!.at);
+    expect(retry?.status).toBe(200);
+    expect(retry!.at - refused[0]!.at).toBeGreaterThanOrEqual(1500);
   }, 30_000);
 
   it('marks the install as needing re-authorisation when HubSpot revokes it', async () => {

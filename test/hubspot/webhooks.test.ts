@@ -321,26 +321,31 @@ describe('POST /webhooks/hubspot', () => {
     expect(sent).toContainEqual(refused);
   });
 
-  it('processes the documented sample batch', async () => {
-    const tenant = await newTenant();
-    const { dealId } = await scheduleFor(tenant);
-    const batch = sample<Record<string, unknown>[]>('hubspot/samples/mixed-batch.json', {
-      portalId: Number(tenant.portalId),
-      objectId: Number(dealId),
-      occurredAt: Date.now(),
-    });
-    const body = JSON.stringify(batch);
-    const res = await postSigned(body);
-    expect(await res.json()).toEqual({ received: 4, new: 4 });
-    await settled(tenant);
-    const outcomes = (await rows(tenant)).map((r) => r.outcome).sort();
-    expect(outcomes).toEqual(
-      [
-        'flagged: deal amount differs from the contract value',
-        'ignored: import',
-        'launch accepted',
-        'schedule frozen',
-      ].sort(),
-    );
-  });
+  // object.* events are what the app's subscriptions (plugin-manifest) deliver; deal.* ones are
+  // what older subscriptions send, and are read alike.
+  it.each(['mixed-batch.json', 'legacy-batch.json'])(
+    'processes the documented sample batch %s',
+    async (file) => {
+      const tenant = await newTenant();
+      const { dealId } = await scheduleFor(tenant);
+      const batch = sample<Record<string, unknown>[]>(`hubspot/samples/${file}`, {
+        portalId: Number(tenant.portalId),
+        objectId: Number(dealId),
+        occurredAt: Date.now(),
+      });
+      const body = JSON.stringify(batch);
+      const res = await postSigned(body);
+      expect(await res.json()).toEqual({ received: 4, new: 4 });
+      await settled(tenant);
+      const outcomes = (await rows(tenant)).map((r) => r.outcome).sort();
+      expect(outcomes).toEqual(
+        [
+          'flagged: deal amount differs from the contract value',
+          'ignored: import',
+          'launch accepted',
+          'schedule frozen',
+        ].sort(),
+      );
+    },
+  );
 });

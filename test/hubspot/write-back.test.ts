@@ -247,7 +247,7 @@ describe('write-back of a created invoice to HubSpot', () => {
     expect(billingGroups(portal)).toHaveLength(1);
     expect(billingProps(portal)).toHaveLength(5);
     const definitions = hs.requests.filter(
-      (r) => r.portalId === portal && r.method === 'POST' && r.path.startsWith('/crm/v3/properties/deals'),
+      (r) => r.portalId === portal && r.method === 'POST' && r.path.startsWith('/crm/properties/2026-03/0-3'),
     );
     // Each definition was created exactly once; whatever else was sent met "already exists".
     expect(definitions.filter((r) => r.status === 201)).toHaveLength(6);
@@ -261,7 +261,7 @@ describe('write-back of a created invoice to HubSpot', () => {
     const { push, dealId } = await fixture(installed);
     hs.clearLogs();
     expect(await writeBack(t.ctx, push.id)).toBe('written');
-    expect(hs.requests.filter((r) => r.path.startsWith('/crm/v3/properties'))).toHaveLength(0);
+    expect(hs.requests.filter((r) => r.path.startsWith('/crm/properties/'))).toHaveLength(0);
     expect(hs.notesFor(portal, dealId)).toHaveLength(1);
   });
 
@@ -271,12 +271,14 @@ describe('write-back of a created invoice to HubSpot', () => {
       tenantId: push.tenantId,
       portalId: String(portal),
     });
-    hs.failNext(1, 502, { match: `/crm/v3/objects/deals/${dealId}` });
-    hs.failNext(1, 503, { match: '/crm/v3/objects/notes' });
+    hs.failNext(1, 502, { match: `/crm/objects/2026-03/0-3/${dealId}` });
+    hs.failNext(1, 503, { match: '/crm/objects/2026-03/notes' });
     expect(await writeBack(t.ctx, push.id)).toBe('written');
     const failed = hs.requests.filter((r) => r.portalId === undefined || r.portalId === portal);
-    expect(failed.some((r) => r.status === 502 && r.path === `/crm/v3/objects/deals/${dealId}`)).toBe(true);
-    expect(failed.some((r) => r.status === 503 && r.path === '/crm/v3/objects/notes')).toBe(true);
+    expect(failed.some((r) => r.status === 502 && r.path === `/crm/objects/2026-03/0-3/${dealId}`)).toBe(
+      true,
+    );
+    expect(failed.some((r) => r.status === 503 && r.path === '/crm/objects/2026-03/notes')).toBe(true);
     expect(hs.notesFor(portal, dealId)).toHaveLength(1);
     expect(hs.getDeal(portal, dealId)!.properties.mb_invoiced_to_date).toBe('4800.00');
     expect((await pushRow(push.id)).writtenBackAt).toBeInstanceOf(Date);
@@ -309,7 +311,7 @@ describe('write-back of a created invoice to HubSpot', () => {
 
   it('marks a push whose deal was deleted in HubSpot as written back instead of retrying forever', async () => {
     const { portal, dealId, push, accessToken } = await fixture();
-    const deleted = await fetch(`${hs.url}/crm/v3/objects/deals/${dealId}`, {
+    const deleted = await fetch(`${hs.url}/crm/objects/2026-03/0-3/${dealId}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${accessToken}` },
     });
@@ -323,7 +325,7 @@ describe('write-back of a created invoice to HubSpot', () => {
   it('recreates the properties when someone deleted one in HubSpot', async () => {
     const { portal, dealId, push, accessToken } = await fixture();
     await t.ctx.hubspot.ensureBillingProperties({ tenantId: push.tenantId, portalId: String(portal) });
-    const removed = await fetch(`${hs.url}/crm/v3/properties/deals/mb_outstanding`, {
+    const removed = await fetch(`${hs.url}/crm/properties/2026-03/0-3/mb_outstanding`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${accessToken}` },
     });

@@ -402,6 +402,8 @@ describe('QuickBooks connection', () => {
     const res = await t.http.post('/oauth/quickbooks/disconnect').set('Cookie', cookieA);
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ disconnected: true, realmId: REALM });
+    // A JSON body, as Intuit's own client sends it.
+    expect(qbo.revocations.at(-1)).toMatchObject({ contentType: 'application/json', status: 200 });
     expect(await connectionOf(t.database.db, tenantA)).toBeUndefined();
     // Intuit no longer honours either token of the grant.
     await expect(refreshTokens(t.ctx.config, refresh)).rejects.toMatchObject({ error: 'invalid_grant' });

@@ -2,8 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, today } from '../../src/domain/dates.ts';
 import { saveConnection } from '../../src/quickbooks/tokens.ts';
-import { customerMappings } from '../../src/store/schema.ts';
+import { customerMappings, qboConnections } from '../../src/store/schema.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { eventually } from '../support/net.ts';
 
 let b: Billing;
 beforeAll(async () => {
@@ -132,6 +133,46 @@ describe('exactly-once milestone invoices', () => {
     const [invoice] = b.qbo.invoices(other) as unknown as { CustomerRef: { value: string } }[];
     const customer = b.qbo.customers(other).find((c) => c.Id === invoice!.CustomerRef.value);
     expect(customer?.DisplayName).toContain("O'Brien & Sons");
+  });
+
+  it('where QuickBooks numbers invoices itself, a create whose answer was lost is adopted, not made twice', async () => {
+    const tenant = await b.connectedTenant({ customTxnNumbers: false });
+    const deal = tenant.dealNamed("O'Brien & Sons");
+    await softwareSchedule(tenant, deal.id);
+    await tenant.accept({ id: 'acc_auto_1', dealId: deal.id, milestone: { key: 'discovery' } });
+    await tenant.settled(1);
+    // Facts kept before the app read the numbering preference are read afresh.
+    const {
+      customTxnNumbers: _unknown,
+      realmId: _realm,
+      ...kept
+    } = await b.t.ctx.quickbooks.connectionFacts(tenant.tenant.id);
+    await b.t.database.db
+      .update(qboConnections)
+      .set({ company: kept })
+      .where(eq(qboConnections.tenantId, tenant.tenant.id));
+    expect((await b.t.ctx.quickbooks.connectionFacts(tenant.tenant.id)).customTxnNumbers).toBe(false);
+
+    // QuickBooks creates the next invoice, but its answer never arrives.
+    b.qbo.setFaults({ timeoutAfterCreateRate: 1 });
+    try {
+      await tenant.accept({ id: 'acc_auto_2', dealId: deal.id, milestone: { key: 'design' } });
+      await eventually(
+        async () => b.qbo.invoices(tenant.realmId).length,
+        (n) => n === 2,
+        10_000,
+      );
+    } finally {
+      b.qbo.clearFaults();
+    }
+    const rows = await tenant.settled(2);
+    const invoices = b.qbo.invoices(tenant.realmId);
+    expect(invoices).toHaveLength(2);
+    // QuickBooks' own numbers, so no DocNumber look-up could have found the lost one.
+    expect(invoices.map((i) => i.DocNumber)).toEqual(['1001', '1002']);
+    const design = rows.find((r) => r.milestone.key === 'design')!;
+    expect(design.push).toMatchObject({ status: 'created', qboInvoiceId: invoices[1]!.Id });
+    expect(b.qbo.stats(tenant.realmId).byEndpoint['POST /invoice']).toBe(2);
   });
 
   it('a refusal marks the milestone invoice_failed with QuickBooks’ reason, and a retry after the fix invoices it once', async () => {

@@ -11,7 +11,12 @@ import { startTestApp, type TestApp } from './app.ts';
 import { eventually, freePort } from './net.ts';
 import { sandboxEnv } from './sandbox-env.ts';
 
-type Company = { country?: string; homeCurrency?: string; multiCurrency?: boolean };
+type Company = {
+  country?: string;
+  homeCurrency?: string;
+  multiCurrency?: boolean;
+  customTxnNumbers?: boolean;
+};
 type Tenant = Awaited<ReturnType<TestApp['tenant']>>;
 
 /**
@@ -50,6 +55,7 @@ export async function startBilling(
       country: company.country ?? 'US',
       homeCurrency: company.homeCurrency ?? 'USD',
       multiCurrency: company.multiCurrency ?? true,
+      ...(company.customTxnNumbers === undefined ? {} : { customTxnNumbers: company.customTxnNumbers }),
     });
     return realmId;
   }

@@ -454,6 +454,92 @@ describe('CRM through @hubspot/api-client', () => {
   });
 });
 
+describe('the dated 2026-03 APIs through client.apiRequest', () => {
+  const api = async (method: string, path: string, body?: object) => {
+    const res = await client.apiRequest({ method, path, ...(body ? { body } : {}) });
+    // biome-ignore lint/suspicious/noExplicitAny: HubSpot's answers are untyped JSON
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, any> };
+  };
+
+  it('reads a deal with its associations, as the numbered API does', async () => {
+    const dealId = dealIds[0]!;
+    const { status, body } = await api(
+      'GET',
+      `/crm/objects/2026-03/0-3/${dealId}?properties=dealname,deal_currency_code&associations=companies,contacts`,
+    );
+    expect(status).toBe(200);
+    expect(body.properties).toMatchObject({
+      dealname: "O'Brien & Sons – Office Fit-out",
+      deal_currency_code: 'EUR',
+    });
+    expect(body.associations.companies.results).toContainEqual({
+      id: companyIds[0],
+      type: 'deal_to_company',
+    });
+    const contacts = await api('POST', '/crm/objects/2026-03/0-1/batch/read', {
+      inputs: body.associations.contacts.results.map((c: { id: string }) => ({ id: c.id })),
+      properties: ['email'],
+      propertiesWithHistory: [],
+    });
+    expect(contacts.body.results).toHaveLength(2);
+    const companies = await api('POST', '/crm/associations/2026-03/0-3/0-2/batch/read', {
+      inputs: [{ id: dealId }],
+    });
+    expect(companies.body.results[0].to[0].toObjectId).toBe(Number(companyIds[0]));
+  });
+
+  it('creates a note on a deal and lists the deal’s notes', async () => {
+    const dealId = dealIds[1]!;
+    const created = await api('POST', '/crm/objects/2026-03/notes', {
+      properties: { hs_timestamp: '2026-03-01T09:00:00.000Z', hs_note_body: '<p>dated</p>' },
+      associations: [
+        { to: { id: dealId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 214 }] },
+      ],
+    });
+    expect(created.status).toBe(201);
+    const notes = await api('GET', `/crm/objects/2026-03/0-3/${dealId}/associations/notes`);
+    expect(notes.body.results).toContainEqual(
+      expect.objectContaining({ toObjectId: Number(created.body.id) }),
+    );
+    const patched = await api('PATCH', `/crm/objects/2026-03/0-3/${dealId}`, {
+      properties: { dealname: 'Renamed' },
+    });
+    expect(patched.body.properties.dealname).toBe('Renamed');
+  });
+
+  it('creates a property group and a property once; the second create answers 409', async () => {
+    const group = { name: 'dated_group', label: 'Dated group', displayOrder: -1 };
+    expect((await api('POST', '/crm/properties/2026-03/0-3/groups', group)).status).toBe(201);
+    const property = {
+      name: 'dated_amount',
+      label: 'Dated amount',
+      type: 'number',
+      fieldType: 'number',
+      groupName: 'dated_group',
+      numberDisplayHint: 'currency',
+    };
+    const first = await api('POST', '/crm/properties/2026-03/0-3', property);
+    expect(first).toMatchObject({
+      status: 201,
+      body: { name: 'dated_amount', numberDisplayHint: 'currency' },
+    });
+    expect((await api('POST', '/crm/properties/2026-03/0-3', property)).status).toBe(409);
+  });
+
+  it('answers the account details with the portal’s company currency', async () => {
+    sandbox.addPortal(55503, { companyCurrency: 'GBP', currencies: ['GBP', 'EUR'] });
+    const gbp = new Client({ accessToken: sandbox.issueTokens(55503).accessToken, basePath: sandbox.url });
+    const res = await gbp.apiRequest({ method: 'GET', path: '/account-info/2026-03/details' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      portalId: 55503,
+      companyCurrency: 'GBP',
+      additionalCurrencies: ['EUR'],
+    });
+    expect((await fetch(`${sandbox.url}/account-info/2026-03/details`)).status).toBe(401);
+  });
+});
+
 describe('rate limits', () => {
   it('answers 429 with HubSpot’s body after the ten-second budget and 429 for search over 5/s', async () => {
     const limited = await startHubSpotSandbox({ rateLimit: { max: 3, windowMs: 60_000 } });

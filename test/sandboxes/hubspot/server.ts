@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { accountInfoRouter } from './account.ts';
 import { batchAssociationsRouter, objectAssociationsRouter } from './associations.ts';
 import type { InjectedFault, SandboxContext } from './context.ts';
 import { crmObjectsRouter } from './crm.ts';
@@ -79,12 +80,14 @@ export function createApp(ctx: SandboxContext): express.Express {
   const objects = crmObjectsRouter(ctx);
   const properties = propertiesRouter(ctx);
   const pipelines = pipelinesRouter(ctx);
-  // Numbered paths (what @hubspot/api-client 13.5.0 calls) and the dated 2026-03 aliases share handlers.
+  // The dated 2026-03 paths (what the app calls) and the numbered ones (what @hubspot/api-client
+  // 13.5.0's typed clients call, which the sandbox's own tests use) share handlers.
   app.use(['/crm/v4/objects', '/crm/objects/2026-03'], json, objectAssociations);
   app.use(['/crm/v4/associations', '/crm/associations/2026-03'], json, batchAssociations);
   app.use(['/crm/v3/objects', '/crm/objects/2026-03'], json, objects);
   app.use(['/crm/v3/properties', '/crm/properties/2026-03'], json, properties);
   app.use(['/crm/v3/pipelines', '/crm/pipelines/2026-03'], pipelines);
+  app.use('/account-info/2026-03', accountInfoRouter(ctx));
 
   app.use((req, res) => {
     sendError(res, 404, `Unable to route ${req.method} request to ${req.path}`, 'OBJECT_NOT_FOUND');

@@ -12,7 +12,7 @@
 export type { RequestRecord } from './api.ts';
 export type { SeedCustomerInput } from './entities/customer.ts';
 export type { FaultSettings } from './fault-injection.ts';
-export type { ConsentMode, TokenRequestRecord, TokenResponse } from './oauth.ts';
+export type { ConsentMode, RevokeRecord, TokenRequestRecord, TokenResponse } from './oauth.ts';
 export { parseQuery } from './query.ts';
 export {
   type QuickBooksSandbox,

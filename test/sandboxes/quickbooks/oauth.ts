@@ -31,6 +31,13 @@ export interface TokenRequestRecord {
   at: string;
 }
 
+/** One call of the revoke endpoint, with the body's content type (form or JSON, both accepted). */
+export interface RevokeRecord {
+  contentType: string;
+  status: number;
+  at: string;
+}
+
 interface Grant {
   clientId: string;
   realmId: string;
@@ -69,6 +76,7 @@ export class OAuthServer {
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly codes = new Map<string, AuthCode>();
   readonly tokenLog: TokenRequestRecord[] = [];
+  readonly revocations: RevokeRecord[] = [];
   /** Access tokens issued before this instant count as expired (per realm or '*' for all). */
   private readonly expiredBefore = new Map<string, number>();
 
@@ -356,6 +364,13 @@ export class OAuthServer {
   }
 
   private revoke(req: Request, res: Response): void {
+    res.on('finish', () =>
+      this.revocations.push({
+        contentType: req.get('content-type') ?? '',
+        status: res.statusCode,
+        at: new Date().toISOString(),
+      }),
+    );
     if (!this.clientValid(this.clientFrom(req))) {
       res
         .status(401)

@@ -42,6 +42,7 @@ export class Realm {
       homeCurrency: input.homeCurrency.toUpperCase(),
       multiCurrency: input.multiCurrency,
       duplicateDocNumberCheck: input.duplicateDocNumberCheck ?? true,
+      customTxnNumbers: input.customTxnNumbers ?? true,
     };
     seedRealm(this);
   }

@@ -117,6 +117,8 @@ beforeAll(async () => {
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     redirectUris: [REDIRECT],
+    // These tests call back to back to probe other rules; the per-second rule has a test of its own.
+    throttle: { concurrent: 10, perMinute: 500, perSecond: 1_000 },
   });
   sandbox.addRealm(REALM, {
     companyName: 'Sandbox Co US',
@@ -281,6 +283,24 @@ describe('OAuth consent and revoke', () => {
     await call((cb) => doomed.revokeAccess(true, cb));
     expect((await failure((cb) => probe.getPreferences(cb))).response.status).toBe(401);
     expect((await failure((cb) => probe.refreshAccessToken(cb))).response.data.error).toBe('invalid_grant');
+  });
+
+  it('revokes a grant sent as JSON, as intuit-oauth sends it', async () => {
+    const tokens = sandbox.issueTokens(REALM);
+    const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
+    const res = await fetch(sandbox.revokeUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({ token: tokens.refresh_token }),
+    });
+    expect(res.status).toBe(200);
+    expect(sandbox.revocations.at(-1)).toMatchObject({ contentType: 'application/json', status: 200 });
+    const probe = client(tokens.access_token, tokens.refresh_token);
+    expect((await failure((cb) => probe.getPreferences(cb))).response.status).toBe(401);
   });
 });
 
@@ -495,7 +515,7 @@ describe('invoices', () => {
   });
 
   it('sparse-updates with SyncToken checks (5010) and voids like QBO', async () => {
-    const inv = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb));
+    const inv = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id, { DocNumber: 'SPARSE-1' }), cb));
     const updated = await call((cb) =>
       qbo.updateInvoice({ Id: inv.Id, SyncToken: inv.SyncToken, PrivateNote: 'app:ms_1' }, cb),
     );
@@ -513,6 +533,35 @@ describe('invoices', () => {
 
     const voided = await call((cb) => qbo.voidInvoice({ Id: inv.Id, SyncToken: updated.SyncToken }, cb));
     expect(voided.Invoice).toMatchObject({ TotalAmt: 0, Balance: 0, PrivateNote: 'Voided', SyncToken: '2' });
+  });
+
+  it('numbers invoices as the CustomTxnNumbers preference says: ours when on, its own when off', async () => {
+    const prefs = await call((cb) => qbo.getPreferences(cb));
+    expect(prefs.SalesFormsPrefs.CustomTxnNumbers).toBe(true);
+    const ours = await call((cb) =>
+      qbo.createInvoice(invoiceBody(acme.Id, { DocNumber: 'MB-CUSTOM-1' }), cb),
+    );
+    expect(ours.DocNumber).toBe('MB-CUSTOM-1');
+    const unnumbered = await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb));
+    expect(unnumbered).not.toHaveProperty('DocNumber');
+
+    const realmId = '9130357996666';
+    sandbox.addRealm(realmId, {
+      companyName: 'Auto Numbers Co',
+      country: 'US',
+      homeCurrency: 'USD',
+      multiCurrency: false,
+      customTxnNumbers: false,
+    });
+    const tokens = sandbox.issueTokens(realmId);
+    const auto = client(tokens.access_token, tokens.refresh_token, realmId);
+    expect((await call((cb) => auto.getPreferences(cb))).SalesFormsPrefs.CustomTxnNumbers).toBe(false);
+    const customer = await call((cb) => auto.createCustomer({ DisplayName: 'Numbered Inc' }, cb));
+    const first = await call((cb) =>
+      auto.createInvoice(invoiceBody(customer.Id, { DocNumber: 'MB-IGNORED' }), cb),
+    );
+    const second = await call((cb) => auto.createInvoice(invoiceBody(customer.Id), cb));
+    expect([first.DocNumber, second.DocNumber]).toEqual(['1001', '1002']);
   });
 
   it('reflects recordPayment in getInvoice', async () => {
@@ -642,6 +691,33 @@ describe('gateway', () => {
     expect(sandbox.stats(realmId).byEndpoint['GET /companyinfo/:realmId']).toBe(14);
   });
 
+  it('refuses the 11th request within one second with an XML 429, one at a time as well', async () => {
+    const strict = await startQuickBooksSandbox();
+    try {
+      strict.addRealm(REALM, {
+        companyName: 'Quick Co',
+        country: 'US',
+        homeCurrency: 'USD',
+        multiCurrency: false,
+      });
+      QuickBooks.V3_ENDPOINT_BASE_URL = strict.v3EndpointBaseUrl;
+      const tokens = strict.issueTokens(REALM);
+      const quick = client(tokens.access_token, tokens.refresh_token, REALM);
+      for (let i = 0; i < 10; i++) await call((cb) => quick.getPreferences(cb));
+      const eleventh = await failure((cb) => quick.getPreferences(cb));
+      expect(eleventh.response.status).toBe(429);
+      expect(eleventh.response.headers['content-type']).toMatch(/^application\/xml/);
+      expect(eleventh.response.data).toContain('errorCode=003001; statusCode=429');
+      expect(strict.stats(REALM)).toMatchObject({ maxConcurrent: 1, maxPerSecond: 10, throttled429: 1 });
+      // The window rolls: once the first requests are a second old, the company is served again.
+      await new Promise((r) => setTimeout(r, 1_050));
+      await expect(call((cb) => quick.getPreferences(cb))).resolves.toBeDefined();
+    } finally {
+      QuickBooks.V3_ENDPOINT_BASE_URL = sandbox.v3EndpointBaseUrl;
+      await strict.close();
+    }
+  });
+
   it('injects 429 XML, 500 JSON Fault and 503 HTML at errorRate 1', async () => {
     sandbox.setFaults({ errorRate: 1 });
     const statuses = new Set<number>();
@@ -660,7 +736,11 @@ describe('gateway', () => {
   });
   it('draws its faults from its seed: the same seed answers the same faults, FAULT_SEED by default', async () => {
     const statuses = async (faultSeed?: number) => {
-      const s = await startQuickBooksSandbox(faultSeed === undefined ? {} : { faultSeed });
+      // 24 calls back to back: the per-second rule would answer some by the clock, not by the seed.
+      const throttle = { concurrent: 10, perMinute: 500, perSecond: 1_000 };
+      const s = await startQuickBooksSandbox(
+        faultSeed === undefined ? { throttle } : { throttle, faultSeed },
+      );
       try {
         s.addRealm(REALM, {
           companyName: 'Seeded',

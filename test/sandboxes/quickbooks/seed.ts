@@ -237,7 +237,7 @@ export function seedRealm(realm: Realm): void {
         AllowServiceDate: false,
         AllowShipping: false,
         AutoApplyCredit: true,
-        CustomTxnNumbers: false,
+        CustomTxnNumbers: settings.customTxnNumbers,
         DefaultTerms: { value: '3' },
         ETransactionEnabledStatus: 'NotApplicable',
         EmailCopyToCompany: false,

@@ -10,7 +10,13 @@ import { createPayment } from './entities/payment.ts';
 import { type FaultSettings, faultSeed, seededRandom } from './fault-injection.ts';
 import { QboFault } from './faults.ts';
 import { invoicesPage } from './invoice-page.ts';
-import { type ConsentMode, OAuthServer, type TokenRequestRecord, type TokenResponse } from './oauth.ts';
+import {
+  type ConsentMode,
+  OAuthServer,
+  type RevokeRecord,
+  type TokenRequestRecord,
+  type TokenResponse,
+} from './oauth.ts';
 import { Realm } from './realm.ts';
 import { Throttle, type ThrottleLimits } from './throttle.ts';
 import type { Customer, Entity, EntityName, Invoice, Payment, RealmInput, SentEmail } from './types.ts';
@@ -46,6 +52,7 @@ export interface RealmStats {
   byStatus: Record<string, number>;
   maxConcurrent: number;
   maxPerMinute: number;
+  maxPerSecond: number;
   lastMinute: number;
   throttled429: number;
 }
@@ -84,6 +91,8 @@ export interface QuickBooksSandbox {
   /** Token-endpoint calls counted by grant_type. */
   readonly tokenRequests: Record<string, number>;
   readonly tokenLog: TokenRequestRecord[];
+  /** Calls of the revoke endpoint, with their content type. */
+  readonly revocations: RevokeRecord[];
   readonly sentEmails: SentEmail[];
 
   setFaults(faults: FaultSettings): void;
@@ -137,7 +146,7 @@ export async function startQuickBooksSandbox(
   const requests: RequestRecord[] = [];
   const sentEmails: SentEmail[] = [];
   const webhooks = new WebhookDispatcher(options.verifierToken);
-  const throttle = new Throttle(options.throttle ?? { concurrent: 10, perMinute: 500 });
+  const throttle = new Throttle(options.throttle ?? { concurrent: 10, perMinute: 500, perSecond: 10 });
   const oauthConfig = {
     clientId,
     clientSecret,
@@ -269,6 +278,7 @@ export async function startQuickBooksSandbox(
         byStatus,
         maxConcurrent: t.maxConcurrent,
         maxPerMinute: t.maxPerMinute,
+        maxPerSecond: t.maxPerSecond,
         lastMinute: t.lastMinute,
         throttled429: t.throttled429,
       };
@@ -277,6 +287,7 @@ export async function startQuickBooksSandbox(
       return oauth.counts();
     },
     tokenLog: oauth.tokenLog,
+    revocations: oauth.revocations,
     sentEmails,
 
     setFaults(next) {

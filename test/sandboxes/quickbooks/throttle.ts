@@ -1,6 +1,8 @@
 export interface ThrottleLimits {
   concurrent: number;
   perMinute: number;
+  /** Default 10. */
+  perSecond?: number;
 }
 
 interface RealmCounters {
@@ -9,12 +11,17 @@ interface RealmCounters {
   window: number[];
   maxConcurrent: number;
   maxPerMinute: number;
+  maxPerSecond: number;
   throttled429: number;
 }
 
 const MINUTE_MS = 60_000;
+const SECOND_MS = 1_000;
 
-/** Intuit's per-realm limits: 10 concurrent requests and 500 per rolling minute; excess gets 429. */
+/**
+ * Intuit's per-realm limits: 10 concurrent requests, 500 per rolling minute and 10 per rolling
+ * second (quickbooks.md §4.3); excess gets 429. Windows count arrivals that were admitted.
+ */
 export class Throttle {
   private readonly realms = new Map<string, RealmCounters>();
 
@@ -23,7 +30,7 @@ export class Throttle {
   private counters(realmId: string): RealmCounters {
     let c = this.realms.get(realmId);
     if (!c) {
-      c = { inFlight: 0, window: [], maxConcurrent: 0, maxPerMinute: 0, throttled429: 0 };
+      c = { inFlight: 0, window: [], maxConcurrent: 0, maxPerMinute: 0, maxPerSecond: 0, throttled429: 0 };
       this.realms.set(realmId, c);
     }
     return c;
@@ -34,7 +41,12 @@ export class Throttle {
     const c = this.counters(realmId);
     const now = Date.now();
     while (c.window.length > 0 && (c.window[0] as number) <= now - MINUTE_MS) c.window.shift();
-    if (c.inFlight >= this.limits.concurrent || c.window.length >= this.limits.perMinute) {
+    const lastSecond = this.since(c.window, now - SECOND_MS);
+    if (
+      c.inFlight >= this.limits.concurrent ||
+      c.window.length >= this.limits.perMinute ||
+      lastSecond >= (this.limits.perSecond ?? 10)
+    ) {
       c.throttled429++;
       return false;
     }
@@ -42,7 +54,15 @@ export class Throttle {
     c.window.push(now);
     c.maxConcurrent = Math.max(c.maxConcurrent, c.inFlight);
     c.maxPerMinute = Math.max(c.maxPerMinute, c.window.length);
+    c.maxPerSecond = Math.max(c.maxPerSecond, lastSecond + 1);
     return true;
+  }
+
+  /** How many admissions of the (sorted) window came after `after`. */
+  private since(window: number[], after: number): number {
+    let n = 0;
+    for (let i = window.length - 1; i >= 0 && (window[i] as number) > after; i--) n++;
+    return n;
   }
 
   release(realmId: string): void {

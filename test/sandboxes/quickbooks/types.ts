@@ -140,6 +140,8 @@ export interface RealmSettings {
   multiCurrency: boolean;
   /** QBO's "Warn if duplicate invoice number is used" setting; the API rejects duplicates with 6140. */
   duplicateDocNumberCheck: boolean;
+  /** Seeds Preferences.SalesFormsPrefs.CustomTxnNumbers; the invoice rules read the preference. */
+  customTxnNumbers: boolean;
 }
 
 export interface RealmInput {
@@ -148,6 +150,11 @@ export interface RealmInput {
   homeCurrency: string;
   multiCurrency: boolean;
   duplicateDocNumberCheck?: boolean;
+  /**
+   * QBO's "Custom transaction numbers" (Preferences.SalesFormsPrefs.CustomTxnNumbers), default on:
+   * invoices keep the DocNumber the API sends. Off: QuickBooks numbers new invoices itself.
+   */
+  customTxnNumbers?: boolean;
 }
 
 export type WebhookOperation = 'Create' | 'Update' | 'Delete' | 'Void' | 'Emailed' | 'Merge';

@@ -223,6 +223,11 @@ function taxRateOf(realm: Realm, taxCode: Entity): number {
   );
 }
 
+function customTxnNumbers(realm: Realm): boolean {
+  const prefs = realm.get('Preferences', '1')?.SalesFormsPrefs as { CustomTxnNumbers?: boolean } | undefined;
+  return prefs?.CustomTxnNumbers !== false;
+}
+
 function nextDocNumber(realm: Realm): string {
   const used = new Set(realm.list<Invoice>('Invoice').map((i) => i.DocNumber));
   while (used.has(String(realm.nextDocNumber))) realm.nextDocNumber++;
@@ -449,16 +454,25 @@ function buildInvoice(
     );
   }
 
-  let docNumber = input.DocNumber?.trim() || undefined;
+  // Preferences.SalesFormsPrefs.CustomTxnNumbers: on, a new invoice keeps the number sent and
+  // has none when none was sent; off, QuickBooks numbers new invoices itself, whatever was sent.
+  const customNumbers = customTxnNumbers(realm);
+  let docNumber = existing || customNumbers ? input.DocNumber?.trim() || undefined : undefined;
   if (docNumber !== undefined && docNumber.length > 21) {
     throw faults.businessValidation(
       `String length is either shorter or longer than supported by specification. Min:0 Max:21 supplied:${docNumber.length} (DocNumber=${docNumber})`,
       'DocNumber',
     );
   }
-  if (docNumber === undefined) docNumber = existing?.DocNumber ?? nextDocNumber(realm);
+  if (docNumber === undefined && !existing && !customNumbers) docNumber = nextDocNumber(realm);
+  if (docNumber === undefined) docNumber = existing?.DocNumber;
   const docNumberChanged = !existing || existing.DocNumber !== docNumber;
-  if (settings.duplicateDocNumberCheck && !allowDuplicateDocNum && docNumberChanged) {
+  if (
+    docNumber !== undefined &&
+    settings.duplicateDocNumberCheck &&
+    !allowDuplicateDocNum &&
+    docNumberChanged
+  ) {
     const clash = realm
       .list<Invoice>('Invoice')
       .find((i) => i.Id !== existing?.Id && i.DocNumber === docNumber);
