@@ -42,11 +42,16 @@ export async function startRuntime(config: Config = loadConfig()): Promise<Runti
 
 /**
  * SIGTERM or SIGINT: `stop` (finish what is in flight, close connections), then exit. A process
- * manager allows 30 s after SIGTERM; past 25 s the process exits anyway, with code 1.
+ * manager allows 30 s after SIGTERM; past 25 s the process exits anyway, with code 1. The signal
+ * often comes twice (to the process group, and forwarded by npm): the second must not kill the
+ * process mid-drain, as the default action of an unhandled signal would.
  */
 export function onShutdown(logger: Logger, stop: () => Promise<void>, deadlineMs = 25_000): void {
+  let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, 'shutting down');
       setTimeout(() => process.exit(1), deadlineMs).unref();
       stop().then(

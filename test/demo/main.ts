@@ -100,8 +100,11 @@ function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server
 }
 
 async function main() {
+  // The signal often comes twice (to the process group, and forwarded by npm): the second must not
+  // kill the demo mid-stop, as the default action of an unhandled signal would.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
       say(`\n${signal}: stopping the app, the sandboxes${redisChild ? ' and redis-server' : ''}…`);
       void stop(0);
     });
