@@ -5,6 +5,16 @@ import type { JobContext, JobDefinition } from './define.ts';
 
 const Envelope = z.object({ v: z.number().int(), payload: z.unknown() });
 
+/*
+ * Bull 4 names the worker's connection (CLIENT SETNAME, cosmetic) in a promise nobody awaits; when
+ * the queue closes while still connecting (a SIGTERM right at start), that promise rejects and its
+ * own catch throws on the undefined reason: an unhandled rejection that kills the process.
+ */
+const setWorkerName = Bull.prototype.setWorkerName;
+Bull.prototype.setWorkerName = function (this: Bull.Queue) {
+  return setWorkerName.call(this).catch(() => {});
+};
+
 /** One bull queue per job definition, sharing a Redis; web enqueues, the worker processes. */
 export function createQueues(
   redis: { url: string; prefix: string },
