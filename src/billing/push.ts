@@ -63,14 +63,16 @@ async function invoiceOnce(
 ): Promise<PushOutcome> {
   lock.assertHeld();
   const company = await deps.quickbooks.company(push.tenantId, lock.signal);
-  // A create went out before and its outcome is unknown, or this push was resumed after one.
-  if (push.status === 'sending' || push.attempts > 0) {
-    const existing = await company.findOurInvoice({
+  const ours = () =>
+    company.findOurInvoice({
       pushId: push.id,
       docNumber: push.docNumber,
       customerId: push.qboCustomerId,
       txnDate: push.invoiceDate,
     });
+  // A create went out before and its outcome is unknown, or this push was resumed after one.
+  if (push.status === 'sending' || push.attempts > 0) {
+    const existing = await ours();
     if (existing) {
       await created(deps, push, milestone, existing.id, push.qboCustomerId, undefined);
       return 'adopted';
@@ -99,12 +101,7 @@ async function invoiceOnce(
     if (!(error instanceof QboError)) throw error;
     if (error.code === '6140') {
       // The DocNumber exists: ours from an earlier attempt (adopt it), or someone else's.
-      const existing = await company.findOurInvoice({
-        pushId: push.id,
-        docNumber: push.docNumber,
-        customerId: push.qboCustomerId,
-        txnDate: push.invoiceDate,
-      });
+      const existing = await ours();
       if (existing) {
         await created(deps, push, milestone, existing.id, null, error.intuitTid);
         return 'adopted';
