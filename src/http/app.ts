@@ -1,6 +1,7 @@
 import express from 'express';
 import type { AppContext } from '../context.ts';
 import { requireApiKey } from './auth.ts';
+import { requireCardSignature } from './card-auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
 import { milestoneRoutes } from './routes/api/milestones.ts';
 import { scheduleRoutes } from './routes/api/schedules.ts';
@@ -31,6 +32,15 @@ export function createApp(deps: AppContext) {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
   });
   app.use('/api/v1', api);
+
+  // The same use cases for the HubSpot app card, authenticated by HubSpot's signature instead.
+  const card = express.Router();
+  card.use(requireCardSignature(deps), refuseControlCharacters());
+  card.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps));
+  card.use((req) => {
+    throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
+  });
+  app.use('/card/v1', card);
 
   app.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);

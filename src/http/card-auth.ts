@@ -1,0 +1,64 @@
+import express, { type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { hubspotApp, verifyV3 } from '../hubspot/index.ts';
+import type { Caller } from '../schedules/service.ts';
+import { findTenantByPortal } from '../tenants/repository.ts';
+import { HttpProblem } from './problem.ts';
+
+/**
+ * What the card puts in the URL from its `context`; signed with the rest of the URL, so it cannot
+ * be altered on the way. HubSpot may add `appId` itself.
+ */
+const CardQuery = z.looseObject({
+  portalId: z.string().regex(/^\d{1,20}$/, 'must be a HubSpot portal id'),
+  userId: z.string().regex(/^\d{1,20}$/, 'must be a HubSpot user id'),
+  userEmail: z.email().optional(),
+  appId: z.string().optional(),
+});
+
+/**
+ * Requests from the app card and settings page (`hubspot.fetch`): no cookies, no headers of ours,
+ * so the v3 signature over method, full URL, raw body and timestamp is what proves HubSpot sent them
+ * for this app (it is made with the app's client secret). The portal, and the HubSpot user recorded
+ * as the actor of every change, come from the signed URL.
+ */
+export function requireCardSignature(ctx: AppContext): RequestHandler[] {
+  return [
+    express.raw({ type: () => true, limit: '1mb' }),
+    async (req, res, next) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const check = verifyV3({
+        clientSecret: hubspotApp(ctx.config).clientSecret,
+        method: req.method,
+        url: `${ctx.config.publicUrl}${req.originalUrl}`,
+        rawBody: raw,
+        signature: req.header('x-hubspot-signature-v3'),
+        timestamp: req.header('x-hubspot-request-timestamp'),
+      });
+      if (!check.ok)
+        throw new HttpProblem('invalid_signature', `HubSpot signature rejected: ${check.reason}`);
+      const query = CardQuery.parse(req.query);
+      if (query.appId && ctx.config.hubspot.appId && query.appId !== ctx.config.hubspot.appId)
+        throw new HttpProblem('forbidden', `the request is for app ${query.appId}, not this one`);
+      const tenant = await findTenantByPortal(ctx.db, query.portalId);
+      if (!tenant)
+        throw new HttpProblem('not_found', `the app is not installed in HubSpot portal ${query.portalId}`);
+      req.body = raw.length ? parseJson(raw) : undefined;
+      const who = `hubspot_user:${query.userId}${query.userEmail ? ` <${query.userEmail}>` : ''}`;
+      res.locals.caller = { db: ctx.db, tenant, actor: who } satisfies Caller;
+      next();
+    },
+  ];
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new HttpProblem(
+      'malformed_json',
+      `the request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
