@@ -28,6 +28,7 @@ import {
   connectionOf,
   disconnect,
   qboAccessToken,
+  quickbooksTokens,
   realmHolder,
   revokeQuietly,
   saveConnection,
@@ -92,6 +93,8 @@ export interface QuickBooks {
   company(tenantId: string, signal?: AbortSignal): Promise<QuickBooksCompany>;
   /** Read from QuickBooks once, then kept with the connection. */
   connectionFacts(tenantId: string): Promise<ConnectionFacts>;
+  /** Whether invoices can reach QuickBooks now, without asking Intuit. */
+  connectionState(tenantId: string): Promise<'connected' | 'needs_reconnect' | 'not_connected'>;
   invoiceUrl(invoiceId: string): string;
 }
 
@@ -122,6 +125,11 @@ export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
     async connectionFacts(tenantId) {
       const company = await openCompany({ ...deps, limits }, tenantId);
       return { realmId: company.realmId, ...(await companyFacts(deps, company, tenantId)) };
+    },
+    async connectionState(tenantId) {
+      if (!(await connectionOf(deps.db, tenantId))) return 'not_connected';
+      const grant = await quickbooksTokens(deps).find(tenantId);
+      return grant?.status === 'active' ? 'connected' : 'needs_reconnect';
     },
     invoiceUrl: (invoiceId) => invoiceUrl(deps.config, invoiceId),
   };

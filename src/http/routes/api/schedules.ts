@@ -1,5 +1,6 @@
 import { type Response, Router } from 'express';
 import { z } from 'zod';
+import { dealCard } from '../../../billing/deal-card.ts';
 import type { AppContext } from '../../../context.ts';
 import { today } from '../../../domain/dates.ts';
 import { DomainError } from '../../../domain/errors.ts';
@@ -156,6 +157,11 @@ export function scheduleRoutes(ctx: AppContext): Router {
       deal: { ...deal, amount: deal.amount === null ? null : moneyView(deal.amount, deal.currency) },
       schedule,
     });
+  });
+
+  /** What the HubSpot deal card shows: schedule, invoices, what needs a person, templates. */
+  router.get('/deals/:dealId/card', async (req, res) => {
+    res.json(await dealCard(ctx, callerOf(res), params(req, DealParams).dealId, { waitMs: HUBSPOT_WAIT_MS }));
   });
 
   router.get('/deals/:dealId/schedule', async (req, res) => {
