@@ -1,0 +1,65 @@
+import { hubspot } from '@hubspot/ui-extensions';
+
+/** The app's backend, as named in `permittedUrls.fetch` (app-hsmeta.json). */
+export const BACKEND = 'https://billing.milestone-billing.app';
+
+/** Who is asking, from the card's `context`; it travels in the signed URL. */
+export interface Asker {
+  portalId: number;
+  userId: number;
+  userEmail: string;
+}
+
+export interface FieldIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** A refusal of the backend (problem+json): its words, and the fields it names. */
+export class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly issues: FieldIssue[],
+  ) {
+    super(message);
+  }
+
+  /** The message for one field (`milestones[0].name`), if the backend named it. */
+  about(path: string): string | undefined {
+    return this.issues.find((i) => i.path === path || i.path.startsWith(`${path}.`))?.message;
+  }
+}
+
+export type CardApi = ReturnType<typeof cardApi>;
+
+/** The card API over `hubspot.fetch`: HubSpot signs each request, the backend checks it. */
+export function cardApi(asker: Asker) {
+  const query = `portalId=${asker.portalId}&userId=${asker.userId}&userEmail=${encodeURIComponent(asker.userEmail)}`;
+  async function call<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: Record<string, unknown>,
+  ): Promise<T> {
+    const response = await hubspot.fetch(`${BACKEND}/card/v1${path}?${query}`, {
+      method,
+      timeout: 12_000,
+      ...(body ? { body } : {}),
+    });
+    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) {
+      throw new Refusal(
+        String(json.code ?? `http_${response.status}`),
+        String(json.detail ?? `the app answered ${response.status}`),
+        (json.errors as FieldIssue[] | undefined) ?? [],
+      );
+    }
+    return json as T;
+  }
+  return {
+    get: <T>(path: string) => call<T>('GET', path),
+    post: <T>(path: string, body: Record<string, unknown> = {}) => call<T>('POST', path, body),
+    put: <T>(path: string, body: Record<string, unknown>) => call<T>('PUT', path, body),
+  };
+}

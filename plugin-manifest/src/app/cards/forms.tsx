@@ -1,0 +1,184 @@
+import { Button, Flex, Form, Heading, Input, Select, Text, TextArea } from '@hubspot/ui-extensions';
+import { useState } from 'react';
+import { type CardApi, Refusal } from './api.ts';
+import type { Milestone, Schedule } from './types.ts';
+
+/** An input whose refusal by the backend shows next to it. */
+function Field(props: {
+  label: string;
+  name: string;
+  value: string;
+  refusal: Refusal | undefined;
+  onInput: (value: string) => void;
+  multiline?: boolean;
+}) {
+  const message = props.refusal?.about(props.name);
+  const common = {
+    label: props.label,
+    name: props.name,
+    value: props.value,
+    onInput: props.onInput,
+    error: Boolean(message),
+    validationMessage: message,
+  };
+  return props.multiline ? <TextArea {...common} /> : <Input {...common} />;
+}
+
+/** Records a client's acceptance: all of the milestone, or a part of it by percent or amount. */
+export function AcceptanceForm(props: {
+  api: CardApi;
+  milestone: Milestone;
+  onDone: (what: string) => Promise<void>;
+}) {
+  const { api, milestone } = props;
+  const [kind, setKind] = useState<'percent' | 'amount'>('percent');
+  const [portion, setPortion] = useState('100');
+  const [acceptedBy, setAcceptedBy] = useState('');
+  const [evidence, setEvidence] = useState('');
+  const [note, setNote] = useState('');
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
+  const submit = async () => {
+    try {
+      await api.post(`/milestones/${milestone.id}/acceptances`, {
+        portion: kind === 'percent' ? { percent: portion } : { amount: portion },
+        ...(acceptedBy ? { acceptedBy: { name: acceptedBy } } : {}),
+        ...(evidence ? { evidence: [{ name: 'Evidence', url: evidence }] } : {}),
+        ...(note ? { note } : {}),
+      });
+      await props.onDone(`"${milestone.name}" is accepted; its invoice is on its way to QuickBooks.`);
+    } catch (error) {
+      if (error instanceof Refusal) setRefusal(error);
+    }
+  };
+  return (
+    <Form onSubmit={() => void submit()}>
+      <Heading>{`Accept "${milestone.name}"`}</Heading>
+      <Flex direction="row" gap="xs" wrap="wrap">
+        <Select
+          label="Portion"
+          name="kind"
+          value={kind}
+          options={[
+            { label: 'Percent of the milestone', value: 'percent' },
+            { label: `Amount (${milestone.amount.currency})`, value: 'amount' },
+          ]}
+          onChange={(value) => setKind(value === 'amount' ? 'amount' : 'percent')}
+        />
+        <Field
+          label="Portion"
+          name={`portion.${kind}`}
+          value={portion}
+          refusal={refusal}
+          onInput={setPortion}
+        />
+        <Field
+          label="Accepted by"
+          name="acceptedBy.name"
+          value={acceptedBy}
+          refusal={refusal}
+          onInput={setAcceptedBy}
+        />
+        <Field
+          label="Evidence link"
+          name="evidence[0].url"
+          value={evidence}
+          refusal={refusal}
+          onInput={setEvidence}
+        />
+      </Flex>
+      <Field label="Note" name="note" value={note} refusal={refusal} onInput={setNote} multiline />
+      {refusal ? <Text testId="refusal">{refusal.message}</Text> : null}
+      <Button testId="record-acceptance" variant="primary" type="submit" onClick={() => void submit()}>
+        Record acceptance
+      </Button>
+    </Form>
+  );
+}
+
+/** A change of scope: a new milestone with its own deliverable, criteria and amount, and the reason. */
+export function ChangeOrderForm(props: {
+  api: CardApi;
+  schedule: Schedule;
+  onDone: (what: string) => Promise<void>;
+}) {
+  const { api, schedule } = props;
+  const [reason, setReason] = useState('');
+  const [contract, setContract] = useState('');
+  const [row, setRow] = useState({
+    name: '',
+    deliverable: '',
+    acceptanceCriteria: '',
+    amount: '',
+    plannedDate: '',
+  });
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
+  const set = (field: keyof typeof row) => (value: string) => setRow((r) => ({ ...r, [field]: value }));
+  const submit = async () => {
+    try {
+      await api.post(`/deals/${schedule.dealId}/schedule/change-orders`, {
+        baseVersion: schedule.version,
+        reason,
+        ...(contract
+          ? { contractValue: { amount: contract, currency: schedule.contractValue.currency } }
+          : {}),
+        add: [row],
+      });
+      await props.onDone(`The change order "${reason}" is in the schedule.`);
+    } catch (error) {
+      if (error instanceof Refusal) setRefusal(error);
+    }
+  };
+  return (
+    <Form onSubmit={() => void submit()}>
+      <Field label="Reason" name="reason" value={reason} refusal={refusal} onInput={setReason} />
+      <Field
+        label={`New contract value (${schedule.contractValue.currency}; now ${schedule.contractValue.amount})`}
+        name="contractValue.amount"
+        value={contract}
+        refusal={refusal}
+        onInput={setContract}
+      />
+      <Flex direction="row" gap="xs" wrap="wrap">
+        <Field
+          label="Milestone"
+          name="add[0].name"
+          value={row.name}
+          refusal={refusal}
+          onInput={set('name')}
+        />
+        <Field
+          label="Deliverable"
+          name="add[0].deliverable"
+          value={row.deliverable}
+          refusal={refusal}
+          onInput={set('deliverable')}
+        />
+        <Field
+          label="Acceptance criteria"
+          name="add[0].acceptanceCriteria"
+          value={row.acceptanceCriteria}
+          refusal={refusal}
+          onInput={set('acceptanceCriteria')}
+        />
+        <Field
+          label={`Amount (${schedule.contractValue.currency})`}
+          name="add[0].amount"
+          value={row.amount}
+          refusal={refusal}
+          onInput={set('amount')}
+        />
+        <Field
+          label="Planned date (YYYY-MM-DD)"
+          name="add[0].plannedDate"
+          value={row.plannedDate}
+          refusal={refusal}
+          onInput={set('plannedDate')}
+        />
+      </Flex>
+      {refusal ? <Text testId="refusal">{refusal.message}</Text> : null}
+      <Button testId="submit-change-order" variant="primary" type="submit" onClick={() => void submit()}>
+        Add to the schedule
+      </Button>
+    </Form>
+  );
+}

@@ -1,0 +1,190 @@
+import { Alert, Button, EmptyState, Input, Link, Table, TableRow, Tag, Text } from '@hubspot/ui-extensions';
+import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
+import { Card } from '../../plugin-manifest/src/app/cards/Card.tsx';
+import { type Billing, startBilling } from '../support/billing.ts';
+
+let b: Billing;
+beforeAll(async () => {
+  b = await startBilling({ listen: true });
+  const appUrl = b.t.ctx.config.publicUrl;
+  // HubSpot's side of hubspot.fetch: the card's request, signed v3 with the app's secret and sent
+  // to the real backend (here on a local port instead of the production origin).
+  Object.assign(globalThis, {
+    self: globalThis,
+    hsFetch: (url: string | URL, options: { method?: string; body?: unknown } = {}) =>
+      b.hs.hubspotFetch(String(url).replace(BACKEND, appUrl), { method: options.method, body: options.body }),
+  });
+});
+afterAll(() => b?.close());
+
+type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
+const WAIT = { timeoutInMs: 15_000 };
+
+function renderCard(tenant: Tenant, dealId: string) {
+  const renderer = createRenderer('crm.record.tab');
+  renderer.render(
+    <Card asker={{ portalId: tenant.portal, userId: 77, userEmail: 'sam@agency.example' }} dealId={dealId} />,
+  );
+  return renderer;
+}
+
+const rowsOf = (r: ReturnType<typeof renderCard>) => r.find(Table).findAll(TableRow).length - 1;
+const input = (r: ReturnType<typeof renderCard>, name: string) => r.find(Input, { name });
+/**
+ * Types into an input as a person would, and waits until the card shows it (a click right after
+ * would otherwise act on the state before). The testing types want the handler, not its argument.
+ */
+async function type(r: ReturnType<typeof renderCard>, name: string, value: string) {
+  (input(r, name).trigger as (event: 'onInput', value: string) => void)('onInput', value);
+  await r.waitFor(() => expect(input(r, name).props.value).toBe(value));
+}
+
+describe('the deal card', () => {
+  it('offers a template for a deal with no schedule and applies it to the deal amount', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => expect(card.find(EmptyState).props.title).toBe('No billing schedule yet'), WAIT);
+    expect(card.find(EmptyState).find(Text).text).toContain('USD 100000.00');
+    card.findByTestId(Button, 'apply-template').trigger('onClick');
+    await card.waitFor(() => expect(rowsOf(card)).toBe(4), WAIT);
+    const schedule = await tenant.get(`/deals/${deal.id}/schedule`);
+    expect(schedule.body.contractValue).toEqual({ amount: '100000.00', currency: 'USD' });
+  });
+
+  it('shows what is over-allocated while a schedule is built by hand, and the backend refusal by its field', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Annual Maintenance');
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => card.findByTestId(Button, 'build'), WAIT);
+    card.findByTestId(Button, 'build').trigger('onClick');
+    await type(card, 'milestones[0].percent', '60');
+    card.findByTestId(Button, 'add-row').trigger('onClick');
+    await type(card, 'milestones[1].percent', '50');
+    expect(card.findByTestId(Text, 'allocation').text).toBe('110 % allocated: 10 % over the contract');
+    expect(card.findByTestId(Button, 'save-schedule').props.disabled).toBe(true);
+
+    await type(card, 'milestones[1].percent', '40');
+    expect(card.findByTestId(Text, 'allocation').text).toBe('100 % allocated');
+    card.findByTestId(Button, 'save-schedule').trigger('onClick');
+    // Names and dates were left empty: the backend says so next to each field.
+    await card.waitFor(
+      () => expect(input(card, 'milestones[0].name').props.validationMessage).toContain('name'),
+      WAIT,
+    );
+    expect(input(card, 'milestones[1].plannedDate').props.error).toBe(true);
+    expect((await tenant.get(`/deals/${deal.id}/schedule`)).status).toBe(404);
+  });
+
+  it('shows invoiced, partly accepted and refused milestones; a retry after the fix invoices it', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    expect(
+      (
+        await tenant.post(`/deals/${deal.id}/schedule/template`, {
+          template: 'software',
+          startDate: '2026-12-01',
+        })
+      ).status,
+    ).toBe(201);
+    await tenant.accept({ id: `c-1-${tenant.portal}`, dealId: deal.id, milestone: { key: 'discovery' } });
+    await tenant.accept({
+      id: `c-2-${tenant.portal}`,
+      dealId: deal.id,
+      milestone: { key: 'design' },
+      portion: { percent: 40 },
+    });
+    await tenant.settled(2);
+    // An income item QuickBooks does not know: the next invoice is refused.
+    await b.t.database.db.execute(
+      `update tenants set settings = '{"incomeItemId":"999999"}' where id = '${tenant.tenant.id}'`,
+    );
+    await tenant.accept({ id: `c-3-${tenant.portal}`, dealId: deal.id, milestone: { key: 'build' } });
+    await tenant.settled(3);
+
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => expect(rowsOf(card)).toBe(5), WAIT);
+    const statuses = card.findAll(Tag).map((t) => t.text);
+    expect(statuses.filter((s) => s === 'invoiced')).toHaveLength(2);
+    expect(statuses).toContain('invoice failed');
+    expect(statuses.filter((s) => s === 'locked')).toHaveLength(3);
+    const links = card.findAll(Link).map((l) => [l.text, l.props.href]);
+    expect(links).toEqual(
+      expect.arrayContaining([
+        [
+          expect.stringMatching(/^MB-\d+$/),
+          expect.stringContaining('app.sandbox.qbo.intuit.com/app/invoice?txnId='),
+        ],
+      ]),
+    );
+    const refused = card.findAll(Alert).find((a) => a.props.title === 'Invoice refused')!;
+    expect(refused.find(Text).text).toContain('Invalid Reference Id');
+
+    await b.t.database.db.execute(`update tenants set settings = '{}' where id = '${tenant.tenant.id}'`);
+    refused.find(Button).trigger('onClick');
+    await card.waitFor(
+      () => expect(card.findAll(Alert).some((a) => a.props.title === 'Invoice refused')).toBe(false),
+      WAIT,
+    );
+    await tenant.settled(3);
+    expect((await tenant.pushesOf()).map((r) => r.push.status)).toEqual(['created', 'created', 'created']);
+  }, 60_000);
+
+  it('records a partial acceptance and a change order, with invoiced rows locked', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const schedule = await tenant.post(`/deals/${deal.id}/schedule/template`, {
+      template: 'software',
+      startDate: '2026-12-01',
+    });
+    const design = schedule.body.milestones[1].id as string;
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => expect(rowsOf(card)).toBe(4), WAIT);
+
+    card.findByTestId(Button, `accept-${design}`).trigger('onClick');
+    await type(card, 'portion.percent', '25');
+    await type(card, 'acceptedBy.name', 'Dana Client');
+    card.findByTestId(Button, 'record-acceptance').trigger('onClick');
+    await card.waitFor(() => expect(rowsOf(card)).toBe(5), WAIT);
+    expect((await tenant.settled(1))[0]!.push.amount).toBe(625_000);
+    // The accepted part is locked; the remainder stays open.
+    await card.waitFor(
+      () => expect(card.findAll(Tag).filter((t) => t.text === 'locked')).toHaveLength(1),
+      WAIT,
+    );
+
+    card.findByTestId(Button, 'change-order').trigger('onClick');
+    card.findByTestId(Button, 'submit-change-order').trigger('onClick');
+    await card.waitFor(() => expect(input(card, 'reason').props.validationMessage).toContain('reason'), WAIT);
+    await type(card, 'reason', 'Client adds a mobile app');
+    await type(card, 'add[0].name', 'Mobile app');
+    await type(card, 'add[0].deliverable', 'iOS and Android apps');
+    await type(card, 'add[0].acceptanceCriteria', 'Store approval');
+    await type(card, 'add[0].amount', '20000.00');
+    await type(card, 'add[0].plannedDate', '2027-05-01');
+    card.findByTestId(Button, 'submit-change-order').trigger('onClick');
+    // More scope than the contract holds: refused, and said so.
+    await card.waitFor(
+      () => expect(card.findByTestId(Text, 'refusal').text).toContain('exceed the contract'),
+      WAIT,
+    );
+    await type(card, 'contractValue.amount', '120000.00');
+    card.findByTestId(Button, 'submit-change-order').trigger('onClick');
+    await card.waitFor(() => expect(rowsOf(card)).toBe(6), WAIT);
+    const history = await tenant.get(`/deals/${deal.id}/schedule/versions`);
+    expect(JSON.stringify(history.body)).toContain('change order: Client adds a mobile app');
+  }, 60_000);
+
+  it('says loudly that QuickBooks is not connected', async () => {
+    const tenant = await b.connectedTenant();
+    await b.t.ctx.quickbooks.disconnect(tenant.tenant.id);
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => card.find(Alert), WAIT);
+    const alert = card.find(Alert);
+    expect(alert.props.variant).toBe('danger');
+    expect(alert.find(Text).text).toContain('No QuickBooks company is connected');
+  });
+});
