@@ -228,6 +228,9 @@ async function main() {
   }
   say();
   say(`Look around:  curl -s -H 'Authorization: Bearer ${key}' ${appUrl}/api/v1/deals/${deal.id}/schedule`);
+  say(
+    `              curl -s -H 'Authorization: Bearer ${key}' ${appUrl}/api/v1/deals/${deal.id}/card   # what the HubSpot card shows`,
+  );
   const token = hs.issueTokens(PORTAL_ID).accessToken;
   say(
     `              curl -s -H 'Authorization: Bearer ${token}' '${hs.url}/crm/objects/2026-03/0-3/${deal.id}?properties=dealname,mb_invoiced_to_date,mb_outstanding'`,
