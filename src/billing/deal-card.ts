@@ -1,6 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
+import { triggerStagesFor } from '../domain/templates.ts';
 import type { Deal } from '../hubspot/index.ts';
 import { findSchedule, milestonesOf } from '../schedules/repository.ts';
 import type { Caller } from '../schedules/service.ts';
@@ -115,7 +116,15 @@ export async function dealCard(
         attention.push({ code: 'disputed', milestoneId: m.id, message: `"${m.name}" is disputed` });
     }
   }
-  const templates = (await listTemplates(db, tenant.id)).map((t) => ({ key: t.key, name: t.name }));
+  // The stages a milestone can be accepted by; a template's trigger stages are offered by label.
+  const stages = deal?.pipeline
+    ? await deps.hubspot.dealStages(portalOf(tenant), deal.pipeline, { waitMs: opts.waitMs })
+    : [];
+  const templates = (await listTemplates(db, tenant.id)).map((t) => ({
+    key: t.key,
+    name: t.name,
+    triggerStages: [...triggerStagesFor(t, stages).keys()],
+  }));
   return {
     deal: deal && {
       id: deal.id,
@@ -125,6 +134,7 @@ export async function dealCard(
       pipeline: deal.pipeline,
     },
     schedule: view,
+    stages,
     invoices,
     quickbooks,
     attention,

@@ -11,6 +11,11 @@ export interface TemplateMilestone {
   percent: number;
   /** Planned date, in days after the schedule's start. */
   offsetDays: number;
+  /**
+   * The label of the deal stage that means "accepted" (e.g. "Design approved"); applied to a
+   * deal, it becomes that stage of the deal's pipeline, where the pipeline has one.
+   */
+  triggerStageLabel?: string;
 }
 
 export interface Template {
@@ -185,14 +190,36 @@ export const BUILT_IN_TEMPLATES: readonly Template[] = [
   },
 ];
 
+/** Stage labels match as people read them: "Design approved" is "design  approved". */
+const labelKey = (label: string) => label.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * The template's trigger stages that the deal's pipeline has, by label: what the card offers.
+ * Labels without such a stage are left out, and their milestones get no trigger.
+ */
+export function triggerStagesFor(
+  template: Template,
+  stages: readonly { id: string; label: string }[],
+): Map<string, string> {
+  const byLabel = new Map(stages.map((s) => [labelKey(s.label), s.id]));
+  const found = new Map<string, string>();
+  for (const m of template.milestones) {
+    const id = m.triggerStageLabel && byLabel.get(labelKey(m.triggerStageLabel));
+    if (id) found.set(m.triggerStageLabel!, id);
+  }
+  return found;
+}
+
 /**
  * The template's milestones as specs for a schedule starting on `start`; with retainage, a
- * final release milestone pays out what the others held back.
+ * final release milestone pays out what the others held back. `triggers`: stage ids by the
+ * template's labels (triggerStagesFor), for the milestones that are accepted by a deal stage.
  */
 export function specsFromTemplate(
   template: Template,
   start: CalendarDate,
   retainagePercent: number,
+  triggers: ReadonlyMap<string, string> = new Map(),
 ): MilestoneSpec[] {
   const specs: MilestoneSpec[] = template.milestones.map((m) => ({
     name: m.name,
@@ -200,6 +227,7 @@ export function specsFromTemplate(
     acceptanceCriteria: m.acceptanceCriteria,
     amount: { percent: m.percent },
     plannedDate: addDays(start, m.offsetDays),
+    triggerStage: (m.triggerStageLabel && triggers.get(m.triggerStageLabel)) || null,
   }));
   if (retainagePercent > 0) {
     const last = Math.max(...template.milestones.map((m) => m.offsetDays));

@@ -9,6 +9,7 @@ import { templateRoutes } from './routes/api/templates.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubspotOAuthRoutes } from './routes/oauth/hubspot.ts';
 import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
+import { settingsRoutes } from './routes/settings/index.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 import { securityHeaders } from './security.ts';
@@ -36,7 +37,7 @@ export function createApp(deps: AppContext) {
   // The same use cases for the HubSpot app card, authenticated by HubSpot's signature instead.
   const card = express.Router();
   card.use(requireCardSignature(deps), refuseControlCharacters());
-  card.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps));
+  card.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), settingsRoutes(deps));
   card.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
   });

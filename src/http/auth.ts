@@ -19,8 +19,24 @@ export function requireApiKey(db: Db): RequestHandler {
       throw new HttpProblem('unauthorized', 'the API key is unknown or revoked');
     }
     res.locals.caller = { db, tenant: found.tenant, actor: `api_key:${found.keyId}` } satisfies Caller;
+    // A key is the tenant's own credential, issued by one of its admins.
+    res.locals.mayManageApp = true;
     next();
   };
 }
 
 export const callerOf = (res: { locals: Record<string, unknown> }) => res.locals.caller as Caller;
+
+/**
+ * Settings and templates change what every user of the portal gets: only for callers who may
+ * manage the app (an API key, or a HubSpot user with HubSpot's app-management permission).
+ */
+export const requireAppManager: RequestHandler = (_req, res, next) => {
+  if (res.locals.mayManageApp !== true) {
+    throw new HttpProblem(
+      'forbidden',
+      "only HubSpot users who may manage apps in this portal can change the app's settings and templates; ask a super admin",
+    );
+  }
+  next();
+};

@@ -15,7 +15,12 @@ const CardQuery = z.looseObject({
   userId: z.string().regex(/^\d{1,20}$/, 'must be a HubSpot user id'),
   userEmail: z.email().optional(),
   appId: z.string().optional(),
+  /** `context.user.permissions`, comma-separated: HubSpot's word on who may manage apps. */
+  permissions: z.string().max(500).optional(),
 });
+
+/** The permission HubSpot gives users who may install and manage apps in the portal. */
+export const MANAGE_APPS = 'integrations-management-write';
 
 /**
  * Requests from the app card and settings page (`hubspot.fetch`): no cookies, no headers of ours,
@@ -47,6 +52,7 @@ export function requireCardSignature(ctx: AppContext): RequestHandler[] {
       req.body = raw.length ? parseJson(raw) : undefined;
       const who = `hubspot_user:${query.userId}${query.userEmail ? ` <${query.userEmail}>` : ''}`;
       res.locals.caller = { db: ctx.db, tenant, actor: who } satisfies Caller;
+      res.locals.mayManageApp = (query.permissions ?? '').split(',').includes(MANAGE_APPS);
       next();
     },
   ];

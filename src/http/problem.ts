@@ -25,6 +25,7 @@ const STATUS: Record<string, number> = {
   idempotency_key_reused: 409,
   milestone_disputed: 409,
   template_exists: 409,
+  template_built_in: 409,
   hubspot_not_installed: 409,
   hubspot_reauth_required: 409,
   hubspot_not_found: 404,

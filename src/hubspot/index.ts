@@ -4,6 +4,7 @@ import { type HubSpotDeps, hubspotLimiter, type Portal } from './client.ts';
 import { type Deal, fetchDeal, recentDeal } from './deals.ts';
 import { addNoteOnce, type NoteRequest } from './notes.ts';
 import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
+import { type DealStage, dealStages } from './pipelines.ts';
 import { ensureBillingProperties, writeBillingSummary } from './properties.ts';
 import { hubspotTokens, issued } from './tokens.ts';
 
@@ -13,6 +14,7 @@ export type { Deal, DealParties } from './deals.ts';
 export { type DealChange, dealChange, dedupeKey, HubSpotEvent } from './events.ts';
 export type { NoteRequest } from './notes.ts';
 export { HubSpotOAuthError, hubspotApp, SCOPES } from './oauth.ts';
+export type { DealStage } from './pipelines.ts';
 export { BILLING_PROPERTIES, billingPropertyValues } from './properties.ts';
 export { verifyV3 } from './signature.ts';
 
@@ -35,6 +37,8 @@ export interface HubSpot {
   deal(portal: Portal, dealId: string, opts?: { waitMs?: number }): Promise<Deal>;
   /** The deal as HubSpot had it at most five minutes ago (shared cache). */
   recentDeal(portal: Portal, dealId: string): Promise<Deal>;
+  /** The stages of a deal pipeline, in their order (cached five minutes). */
+  dealStages(portal: Portal, pipelineId: string, opts?: { waitMs?: number }): Promise<DealStage[]>;
   /** Creates the deal properties the summary is written to, once per portal. */
   ensureBillingProperties(portal: Portal): Promise<void>;
   writeBillingSummary(
@@ -78,6 +82,10 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
         deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
       }),
     recentDeal: (portal, dealId) => recentDeal(conn, portal, dealId),
+    dealStages: (portal, pipelineId, opts) =>
+      dealStages(conn, portal, pipelineId, {
+        deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
+      }),
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
     writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),
     addNoteOnce: (portal, note) => addNoteOnce(conn, portal, note),

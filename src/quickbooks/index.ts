@@ -18,7 +18,9 @@ import {
   type CompanyFacts,
   companyFacts,
   forgetReferences,
+  type InvoiceChoices,
   type InvoiceSettings,
+  invoiceChoices,
   lineTaxCode,
   salesTerm,
   serviceItem,
@@ -40,11 +42,20 @@ export { QboError } from './errors.ts';
 export type { InvoiceDraft } from './invoice-mapping.ts';
 export type { FoundInvoice, OurInvoiceKey } from './invoices.ts';
 export { QuickBooksOAuthError } from './oauth.ts';
-export type { CompanyFacts, InvoiceSettings } from './references.ts';
+export type { CompanyFacts, InvoiceChoices, InvoiceSettings } from './references.ts';
 
 /** The connected company as the app knows it, e.g. whether it keeps the DocNumbers the app sends. */
 export interface ConnectionFacts extends CompanyFacts {
   realmId: string;
+}
+
+export type ConnectionState = 'connected' | 'needs_reconnect' | 'not_connected';
+
+export interface ConnectionSummary {
+  state: ConnectionState;
+  realmId: string | null;
+  companyName: string | null;
+  connectedAt: Date | null;
 }
 
 /** One company, opened for one job. */
@@ -93,8 +104,12 @@ export interface QuickBooks {
   company(tenantId: string, signal?: AbortSignal): Promise<QuickBooksCompany>;
   /** Read from QuickBooks once, then kept with the connection. */
   connectionFacts(tenantId: string): Promise<ConnectionFacts>;
+  /** The items and tax codes an admin may choose for invoice lines. */
+  invoiceChoices(tenantId: string): Promise<InvoiceChoices>;
+  /** The connected company as the settings page shows it, without asking Intuit. */
+  connection(tenantId: string): Promise<ConnectionSummary>;
   /** Whether invoices can reach QuickBooks now, without asking Intuit. */
-  connectionState(tenantId: string): Promise<'connected' | 'needs_reconnect' | 'not_connected'>;
+  connectionState(tenantId: string): Promise<ConnectionState>;
   invoiceUrl(invoiceId: string): string;
 }
 
@@ -126,10 +141,23 @@ export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
       const company = await openCompany({ ...deps, limits }, tenantId);
       return { realmId: company.realmId, ...(await companyFacts(deps, company, tenantId)) };
     },
-    async connectionState(tenantId) {
-      if (!(await connectionOf(deps.db, tenantId))) return 'not_connected';
+    async invoiceChoices(tenantId) {
+      const company = await openCompany({ ...deps, limits }, tenantId);
+      return invoiceChoices(company, await companyFacts(deps, company, tenantId));
+    },
+    async connection(tenantId) {
+      const row = await connectionOf(deps.db, tenantId);
+      if (!row) return { state: 'not_connected', realmId: null, companyName: null, connectedAt: null };
       const grant = await quickbooksTokens(deps).find(tenantId);
-      return grant?.status === 'active' ? 'connected' : 'needs_reconnect';
+      return {
+        state: grant?.status === 'active' ? 'connected' : 'needs_reconnect',
+        realmId: row.realmId,
+        companyName: row.company?.name ?? null,
+        connectedAt: row.connectedAt,
+      };
+    },
+    async connectionState(tenantId) {
+      return (await this.connection(tenantId)).state;
     },
     invoiceUrl: (invoiceId) => invoiceUrl(deps.config, invoiceId),
   };

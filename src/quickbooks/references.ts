@@ -181,3 +181,27 @@ export function lineTaxCode(facts: CompanyFacts, settings: InvoiceSettings): str
   }
   return settings.taxCodeId;
 }
+
+/** What the settings page offers for invoice lines: the company's active items and tax codes. */
+export interface InvoiceChoices {
+  items: { id: string; name: string; type: string }[];
+  /** Empty for US companies, whose lines take TAX or NON. */
+  taxCodes: { id: string; name: string }[];
+}
+
+const Named = z.looseObject({ Id: z.string(), Name: z.string(), Type: z.string().optional() });
+
+export async function invoiceChoices(company: Company, facts: CompanyFacts): Promise<InvoiceChoices> {
+  const us = facts.country === 'US' || facts.country === 'USA';
+  const [items, taxCodes] = await Promise.all([
+    company.find('Item', Named, (sdk, cb) => sdk.findItems({ Active: true }, cb)),
+    us ? [] : company.find('TaxCode', Named, (sdk, cb) => sdk.findTaxCodes({ Active: true }, cb)),
+  ]);
+  return {
+    // Categories and bundles cannot stand on an invoice line by themselves.
+    items: items
+      .filter((i) => i.Type !== 'Category' && i.Type !== 'Group')
+      .map((i) => ({ id: i.Id, name: i.Name, type: i.Type ?? 'Service' })),
+    taxCodes: taxCodes.map((t) => ({ id: t.Id, name: t.Name })),
+  };
+}

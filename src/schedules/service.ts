@@ -4,7 +4,7 @@ import type { CalendarDate } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
 import { isEarned } from '../domain/lifecycle.ts';
 import { buildSchedule, type ContractTerms, type Milestone, type MilestoneSpec } from '../domain/schedule.ts';
-import { specsFromTemplate } from '../domain/templates.ts';
+import { specsFromTemplate, triggerStagesFor } from '../domain/templates.ts';
 import type { PaymentTerms } from '../domain/terms.ts';
 import { newId } from '../ids.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -102,7 +102,12 @@ export async function putSchedule(caller: Caller, dealId: string, input: Schedul
 export async function applyTemplate(
   caller: Caller,
   dealId: string,
-  input: Omit<ScheduleInput, 'specs'> & { templateKey: string; startDate: CalendarDate },
+  input: Omit<ScheduleInput, 'specs'> & {
+    templateKey: string;
+    startDate: CalendarDate;
+    /** The deal pipeline's stages, where the template's trigger stages are to be used. */
+    triggerStages?: readonly { id: string; label: string }[] | undefined;
+  },
 ) {
   const template = await findTemplate(caller.db, caller.tenant.id, input.templateKey);
   const contract = {
@@ -113,7 +118,12 @@ export async function applyTemplate(
     ...input,
     contract,
     paymentTerms: input.paymentTerms ?? template.paymentTerms,
-    specs: specsFromTemplate(template, input.startDate, contract.retainagePercent),
+    specs: specsFromTemplate(
+      template,
+      input.startDate,
+      contract.retainagePercent,
+      triggerStagesFor(template, input.triggerStages ?? []),
+    ),
     reason: input.reason ?? `template ${template.key} applied`,
   });
 }

@@ -46,6 +46,35 @@ export async function saveTemplate(db: Queryable, tenantId: string, template: Te
   return template;
 }
 
+/** Replaces one of the tenant's own templates; schedules already made from it keep their milestones. */
+export async function replaceTemplate(
+  db: Queryable,
+  tenantId: string,
+  template: Template,
+): Promise<Template> {
+  const { key, ...fields } = template;
+  const [row] = await db
+    .update(templates)
+    .set(fields)
+    .where(and(eq(templates.tenantId, tenantId), eq(templates.key, key)))
+    .returning({ id: templates.id });
+  if (!row) throw notOwn(key);
+  return template;
+}
+
+export async function deleteTemplate(db: Queryable, tenantId: string, key: string): Promise<void> {
+  const [row] = await db
+    .delete(templates)
+    .where(and(eq(templates.tenantId, tenantId), eq(templates.key, key)))
+    .returning({ id: templates.id });
+  if (!row) throw notOwn(key);
+}
+
+const notOwn = (key: string) =>
+  BUILT_IN_TEMPLATES.some((t) => t.key === key)
+    ? new DomainError('template_built_in', `"${key}" is a built-in template; it cannot be changed`)
+    : new DomainError('not_found', `no template "${key}"`);
+
 function fromRow(row: typeof templates.$inferSelect): Template {
   return {
     key: row.key,

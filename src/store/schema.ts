@@ -273,6 +273,20 @@ export const sessions = pgTable('sessions', {
   createdAt: createdAt(),
 });
 
+/**
+ * Short-lived, single-use links that start a browser session from inside HubSpot (where
+ * `hubspot.fetch` carries no cookie): the URL holds the token, the table only its hash.
+ */
+export const signInLinks = pgTable('sign_in_links', {
+  tokenHash: text('token_hash').primaryKey(),
+  tenantId: tenantId(),
+  purpose: text().$type<'quickbooks_connect'>().notNull(),
+  actor: text().notNull(),
+  userEmail: text('user_email'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+});
+
 /** A tenant's QuickBooks company; its tokens are the tenant's `quickbooks` grant in oauth_grants. */
 export const qboConnections = pgTable('qbo_connections', {
   tenantId: tenantId().primaryKey(),

@@ -87,3 +87,27 @@ export async function authenticateApiKey(
     .where(and(eq(apiKeys.hash, sha256(key)), isNull(apiKeys.revokedAt)));
   return row;
 }
+
+export async function listApiKeys(db: Queryable, tenantId: string) {
+  return db
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      prefix: apiKeys.prefix,
+      createdAt: apiKeys.createdAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.tenantId, tenantId))
+    .orderBy(apiKeys.createdAt);
+}
+
+/** Revoked keys stop authenticating at once; the row stays, so the listing shows when. */
+export async function revokeApiKey(db: Queryable, tenantId: string, keyId: string): Promise<void> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  if (!row) throw new DomainError('not_found', `no active API key ${keyId}`);
+}

@@ -56,3 +56,17 @@ export async function connectQuickBooks(appUrl: string, cookie: string): Promise
   if (!realmId) throw new Error('QuickBooks authorize: the callback carried no realmId');
   return realmId;
 }
+
+/**
+ * The window the settings page opens: the single-use link signs it in and sends it to Intuit's
+ * authorize page (approve) → the app's callback, with the cookies that window was given.
+ */
+export async function connectThroughLink(link: string): Promise<string> {
+  const start = await hop(link);
+  const authorize = await expectRedirect(start, 'QuickBooks connect link');
+  const callback = await expectRedirect(await hop(authorize), 'QuickBooks authorize');
+  const realmId = new URL(callback).searchParams.get('realmId');
+  await expectPage(await hop(callback, cookiesOf(start).join('; ')), 'QuickBooks callback');
+  if (!realmId) throw new Error('QuickBooks authorize: the callback carried no realmId');
+  return realmId;
+}

@@ -1,5 +1,6 @@
 import { Button, EmptyState, Flex, Heading, Input, Select, Text } from '@hubspot/ui-extensions';
 import { useState } from 'react';
+import { allocationMessage } from './allocation.ts';
 import { type CardApi, Refusal } from './api.ts';
 import type { DealCard } from './types.ts';
 
@@ -18,21 +19,6 @@ const emptyRow = (): Row => ({
   percent: '',
   plannedDate: '',
 });
-
-/** What is allocated while typing: hundredths of a percent, exactly. */
-function allocated(rows: Row[]): number {
-  return rows.reduce((sum, r) => sum + Math.round(Number(r.percent || 0) * 100), 0);
-}
-
-function allocationMessage(rows: Row[]): { text: string; over: boolean } {
-  const total = allocated(rows);
-  const pct = (hundredths: number) => `${(hundredths / 100).toFixed(2).replace(/\.00$/, '')} %`;
-  if (total > 10_000)
-    return { text: `${pct(total)} allocated: ${pct(total - 10_000)} over the contract`, over: true };
-  if (total < 10_000)
-    return { text: `${pct(total)} allocated: ${pct(10_000 - total)} left to schedule`, over: false };
-  return { text: '100 % allocated', over: false };
-}
 
 /** A deal without a schedule: start from a template scaled to the deal amount, or build one by hand. */
 export function NoSchedule(props: {

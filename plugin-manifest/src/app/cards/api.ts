@@ -8,6 +8,8 @@ export interface Asker {
   portalId: number;
   userId: number;
   userEmail: string;
+  /** `context.user.permissions`: the backend lets only users who may manage apps change settings. */
+  permissions?: readonly string[];
 }
 
 export interface FieldIssue {
@@ -36,9 +38,14 @@ export type CardApi = ReturnType<typeof cardApi>;
 
 /** The card API over `hubspot.fetch`: HubSpot signs each request, the backend checks it. */
 export function cardApi(asker: Asker) {
-  const query = `portalId=${asker.portalId}&userId=${asker.userId}&userEmail=${encodeURIComponent(asker.userEmail)}`;
+  const query = new URLSearchParams({
+    portalId: String(asker.portalId),
+    userId: String(asker.userId),
+    userEmail: asker.userEmail,
+    ...(asker.permissions?.length ? { permissions: asker.permissions.join(',') } : {}),
+  }).toString();
   async function call<T>(
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: Record<string, unknown>,
   ): Promise<T> {
@@ -61,5 +68,6 @@ export function cardApi(asker: Asker) {
     get: <T>(path: string) => call<T>('GET', path),
     post: <T>(path: string, body: Record<string, unknown> = {}) => call<T>('POST', path, body),
     put: <T>(path: string, body: Record<string, unknown>) => call<T>('PUT', path, body),
+    delete: <T>(path: string) => call<T>('DELETE', path),
   };
 }

@@ -47,6 +47,8 @@ const ApplyTemplate = z.strictObject({
   ...Contract,
   template: z.string().min(1),
   startDate: CalendarDate.optional(),
+  /** Accept milestones by the deal stages the template names, where the deal's pipeline has them. */
+  useTriggerStages: z.boolean().default(false),
 });
 const ChangeOrderBody = z
   .strictObject({
@@ -109,6 +111,7 @@ async function contractOf(
         retainagePercent,
       },
       dealName: input.dealName ?? deal?.name,
+      deal,
     }));
   }
   if (!deal) {
@@ -136,6 +139,7 @@ async function contractOf(
   return {
     contract: { contractValue: deal.amount, currency: deal.currency, retainagePercent },
     dealName: input.dealName ?? deal.name,
+    deal,
   };
 }
 
@@ -179,11 +183,17 @@ export function scheduleRoutes(ctx: AppContext): Router {
   router.post('/deals/:dealId/schedule/template', async (req, res) => {
     const { dealId } = params(req, DealParams);
     const input = body(req, ApplyTemplate);
+    const { useTriggerStages, ...rest } = input;
+    const { deal, ...contract } = await contractOf(ctx, res, dealId, input);
+    const pipeline = useTriggerStages ? deal?.pipeline : undefined;
     const schedule = await applyTemplate(callerOf(res), dealId, {
-      ...input,
-      ...(await contractOf(ctx, res, dealId, input)),
+      ...rest,
+      ...contract,
       templateKey: input.template,
       startDate: input.startDate ?? today(),
+      triggerStages: pipeline
+        ? await ctx.hubspot.dealStages(portalOf(callerOf(res).tenant), pipeline, { waitMs: HUBSPOT_WAIT_MS })
+        : [],
     });
     res.status(201).json(schedule);
   });

@@ -4,11 +4,12 @@ import { resumeWaiting, WAITING_FOR } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
 import { QuickBooksOAuthError } from '../../../quickbooks/index.ts';
 import { isUniqueViolation } from '../../../store/db.ts';
+import { redeemSignInLink } from '../../../tenants/sign-in-links.ts';
 import { authorizeWithState, consumeState } from '../../oauth-state.ts';
 import { page } from '../../pages.ts';
 import { HttpProblem } from '../../problem.ts';
 import { sameOriginOnly } from '../../security.ts';
-import { requireSession, sessionOf } from '../../session.ts';
+import { requireSession, sessionOf, startSession } from '../../session.ts';
 
 const Callback = z.object({
   code: z.string().min(1).max(512).optional(),
@@ -32,6 +33,28 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
   const router = Router();
   const session = requireSession(ctx.db);
   const secure = { secure: ctx.config.publicUrl.startsWith('https:') };
+
+  /**
+   * Where the settings page in HubSpot sends a new window: the single-use link it minted signs the
+   * window in for the tenant, then Intuit's consent page follows as from "Connect QuickBooks".
+   */
+  router.get('/oauth/quickbooks/start', async (req, res) => {
+    const token = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) }).safeParse(req.query);
+    const link = token.success
+      ? await redeemSignInLink(ctx.db, token.data.link, 'quickbooks_connect')
+      : undefined;
+    if (!link) {
+      throw new HttpProblem(
+        'forbidden',
+        'this link expired or was already used; open the app settings in HubSpot and choose "Connect QuickBooks" again',
+      );
+    }
+    await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
+    res.redirect(
+      302,
+      await authorizeWithState(ctx.db, res, 'quickbooks', link.tenantId, ctx.quickbooks.authorizeUrl, secure),
+    );
+  });
 
   router.get('/oauth/quickbooks/connect', session, async (_req, res) => {
     const tenantId = sessionOf(res).tenantId;

@@ -1,0 +1,73 @@
+import { Alert, Divider, ErrorState, Flex, LoadingSpinner, Text } from '@hubspot/ui-extensions';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { type Asker, cardApi, Refusal } from '../cards/api.ts';
+import { AcceptanceWebhookSection } from './AcceptanceWebhookSection.tsx';
+import { ApiKeysSection } from './ApiKeysSection.tsx';
+import { InvoiceDefaultsSection } from './InvoiceDefaultsSection.tsx';
+import { QuickBooksSection } from './QuickBooksSection.tsx';
+import { TemplatesSection } from './TemplatesSection.tsx';
+import type { SettingsOverview } from './types.ts';
+
+/**
+ * The app's settings page in HubSpot: the QuickBooks connection, invoice defaults, templates, the
+ * acceptance webhook and API keys. Only users HubSpot lets manage apps get past the backend.
+ */
+export function Settings({ asker }: { asker: Asker }) {
+  const api = useMemo(() => cardApi(asker), [asker]);
+  const [overview, setOverview] = useState<SettingsOverview | undefined>();
+  const [failure, setFailure] = useState<string | undefined>();
+  const [note, setNote] = useState<string | undefined>();
+
+  const load = useCallback(async () => {
+    try {
+      setOverview(await api.get<SettingsOverview>('/settings'));
+      setFailure(undefined);
+    } catch (error) {
+      setFailure(
+        error instanceof Refusal ? error.message : 'The billing app did not answer; try again shortly.',
+      );
+    }
+  }, [api]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const changed = useCallback(
+    async (what: string) => {
+      setNote(what);
+      await load();
+    },
+    [load],
+  );
+
+  if (failure)
+    return (
+      <ErrorState title="The settings could not be loaded">
+        <Text>{failure}</Text>
+      </ErrorState>
+    );
+  if (!overview) return <LoadingSpinner label="Loading the settings" />;
+  return (
+    <Flex direction="column" gap="md">
+      {note ? (
+        <Alert title="Saved" variant="success">
+          {note}
+        </Alert>
+      ) : null}
+      <QuickBooksSection api={api} connection={overview.quickbooks} onChanged={changed} onRefresh={load} />
+      <Divider />
+      <InvoiceDefaultsSection
+        api={api}
+        defaults={overview.invoiceDefaults}
+        connected={overview.quickbooks.state === 'connected'}
+        onChanged={changed}
+      />
+      <Divider />
+      <TemplatesSection api={api} onChanged={setNote} />
+      <Divider />
+      <AcceptanceWebhookSection api={api} onChanged={setNote} />
+      <Divider />
+      <ApiKeysSection api={api} onChanged={setNote} />
+    </Flex>
+  );
+}

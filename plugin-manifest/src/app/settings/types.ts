@@ -1,0 +1,72 @@
+import type { FieldIssue } from '../cards/api.ts';
+
+/** The settings API's answers, as the page reads them. */
+export interface QuickBooksConnection {
+  state: 'connected' | 'needs_reconnect' | 'not_connected';
+  realmId: string | null;
+  companyName: string | null;
+  connectedAt: string | null;
+}
+
+export type PaymentTerms = string | { customDays: number };
+
+export interface InvoiceDefaults {
+  incomeItemId?: string;
+  defaultPaymentTerms?: PaymentTerms;
+  taxCodeId?: string;
+  taxable?: boolean;
+  docNumberPrefix?: string;
+  emailInvoices?: boolean;
+}
+
+export interface SettingsOverview {
+  quickbooks: QuickBooksConnection;
+  invoiceDefaults: InvoiceDefaults;
+}
+
+export interface Choices {
+  items: { id: string; name: string; type: string }[];
+  taxCodes: { id: string; name: string }[];
+}
+
+export interface TemplateMilestone {
+  name: string;
+  deliverable: string;
+  acceptanceCriteria: string;
+  percent: string;
+  offsetDays: number;
+  triggerStageLabel?: string;
+}
+
+export interface Template {
+  key: string;
+  name: string;
+  description: string;
+  paymentTerms: PaymentTerms;
+  builtIn: boolean;
+  milestones: TemplateMilestone[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface AcceptanceWebhook {
+  url: string;
+  signatureHeader: string;
+  example: string;
+}
+
+export type { FieldIssue };
+
+export const TERMS = [
+  { label: 'Due on receipt', value: 'due_on_receipt' },
+  { label: 'Net 7', value: 'net_7' },
+  { label: 'Net 15', value: 'net_15' },
+  { label: 'Net 30', value: 'net_30' },
+  { label: 'Net 60', value: 'net_60' },
+];
