@@ -1,4 +1,17 @@
-import { Alert, Button, EmptyState, Input, Link, Table, TableRow, Tag, Text } from '@hubspot/ui-extensions';
+import {
+  Alert,
+  Button,
+  Checkbox,
+  EmptyState,
+  Input,
+  Link,
+  List,
+  Select,
+  Table,
+  TableRow,
+  Tag,
+  Text,
+} from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
@@ -175,6 +188,132 @@ describe('the deal card', () => {
     await card.waitFor(() => expect(rowsOf(card)).toBe(6), WAIT);
     const history = await tenant.get(`/deals/${deal.id}/schedule/versions`);
     expect(JSON.stringify(history.body)).toContain('change order: Client adds a mobile app');
+  }, 60_000);
+
+  it("builds rows by percent and by amount, accepted at a stage of the deal's pipeline, with their own terms", async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => card.findByTestId(Button, 'build'), WAIT);
+    card.findByTestId(Button, 'build').trigger('onClick');
+    const stage = () => card.find(Select, { name: 'milestones[0].triggerStage' });
+    // The stages come from the deal's pipeline in HubSpot, in their order.
+    expect(stage().props.options.map((o) => o.label)).toEqual([
+      'No stage (acceptance recorded)',
+      'Appointment Scheduled',
+      'Qualified To Buy',
+      'Presentation Scheduled',
+      'Decision Maker Bought-In',
+      'Contract Sent',
+      'Closed Won',
+      'Closed Lost',
+    ]);
+    const choose = (name: string, value: string) =>
+      (card.find(Select, { name }).trigger as (e: 'onChange', v: string) => void)('onChange', value);
+    for (const [i, name] of ['Kick-off', 'Handover'].entries()) {
+      if (i > 0) card.findByTestId(Button, 'add-row').trigger('onClick');
+      await card.waitFor(() => input(card, `milestones[${i}].name`));
+      await type(card, `milestones[${i}].name`, name);
+      await type(card, `milestones[${i}].deliverable`, `${name} pack`);
+      await type(card, `milestones[${i}].acceptanceCriteria`, `${name} approved`);
+      await type(card, `milestones[${i}].plannedDate`, `2027-0${i + 1}-15`);
+    }
+    await type(card, 'milestones[0].percent', '40');
+    choose('milestones[0].triggerStage', 'contractsent');
+    choose('milestones[1].by', 'amount');
+    await card.waitFor(() => input(card, 'milestones[1].amount'));
+    await type(card, 'milestones[1].amount', '70000.00');
+    expect(card.findByTestId(Text, 'allocation').text).toBe('110 % allocated: 10 % over the contract');
+    await type(card, 'milestones[1].amount', '60000.00');
+    expect(card.findByTestId(Text, 'allocation').text).toBe('100 % allocated');
+    choose('milestones[1].paymentTerms', 'net_60');
+    card.findByTestId(Button, 'save-schedule').trigger('onClick');
+    await card.waitFor(() => expect(rowsOf(card)).toBe(2), WAIT);
+
+    const saved = (await tenant.get(`/deals/${deal.id}/schedule`)).body;
+    expect(saved.milestones.map((m: { amount: { amount: string } }) => m.amount.amount)).toEqual([
+      '40000.00',
+      '60000.00',
+    ]);
+    expect(saved.milestones[0].triggerStage).toBe('contractsent');
+    expect(saved.milestones[1].paymentTerms).toBe('net_60');
+    card.findByTestId(Button, `criteria-${saved.milestones[0].id}`).trigger('onClick');
+    await card.waitFor(
+      () =>
+        expect(card.findByTestId(Text, 'criteria').text).toContain('when the deal reaches "Contract Sent"'),
+      WAIT,
+    );
+  }, 60_000);
+
+  it("offers a template's trigger stages that the deal's pipeline has, and applies them", async () => {
+    const tenant = await b.connectedTenant();
+    const step = (name: string, percent: string, triggerStageLabel: string) => ({
+      name,
+      deliverable: `${name} done`,
+      acceptanceCriteria: `${name} signed off`,
+      percent,
+      offsetDays: 10,
+      triggerStageLabel,
+    });
+    const made = await tenant.post('/templates', {
+      key: 'staged',
+      name: 'Staged by the pipeline',
+      milestones: [step('Contract', '30', 'contract  sent'), step('Go-live', '70', 'Go-live approved')],
+    });
+    expect(made.status).toBe(201);
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => card.find(Select, { name: 'template' }), WAIT);
+    (card.find(Select, { name: 'template' }).trigger as (e: 'onChange', v: string) => void)(
+      'onChange',
+      'staged',
+    );
+    await card.waitFor(() => card.find(Checkbox, { name: 'useTriggerStages' }), WAIT);
+    // Only the label the pipeline has is offered ("Contract Sent" matches however it is spaced or cased).
+    expect(card.find(Checkbox).text).toBe('Accept milestones when the deal reaches "contract  sent"');
+    card.findByTestId(Button, 'apply-template').trigger('onClick');
+    await card.waitFor(() => expect(rowsOf(card)).toBe(2), WAIT);
+    const saved = (await tenant.get(`/deals/${deal.id}/schedule`)).body;
+    expect(saved.milestones.map((m: { triggerStage: string | null }) => m.triggerStage)).toEqual([
+      'contractsent',
+      null,
+    ]);
+  });
+
+  it('disputes and resolves a milestone; its history names the HubSpot user', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const schedule = await tenant.post(`/deals/${deal.id}/schedule/template`, {
+      template: 'software',
+      startDate: '2026-12-01',
+    });
+    const design = schedule.body.milestones[1].id as string;
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(() => card.findByTestId(Button, `dispute-${design}`), WAIT);
+    card.findByTestId(Button, `dispute-${design}`).trigger('onClick');
+    card.findByTestId(Button, 'submit-dispute').trigger('onClick');
+    // A dispute needs its reason: refused by the field, nothing changed.
+    await card.waitFor(() => expect(input(card, 'reason').props.validationMessage).toBeTruthy(), WAIT);
+    expect((await tenant.get(`/milestones/${design}`)).body.status).toBe('planned');
+    await type(card, 'reason', 'Mock-ups miss the brand colours');
+    card.findByTestId(Button, 'submit-dispute').trigger('onClick');
+    await card.waitFor(() => expect(card.findByTestId(Tag, `status-${design}`).text).toBe('disputed'), WAIT);
+    expect(card.findAll(Alert).some((a) => a.find(Text).text?.includes('is disputed'))).toBe(true);
+
+    card.findByTestId(Button, `dispute-${design}`).trigger('onClick');
+    await card.waitFor(() => card.findByTestId(Button, 'submit-dispute'), WAIT);
+    card.findByTestId(Button, 'submit-dispute').trigger('onClick');
+    await card.waitFor(() => expect(card.findByTestId(Tag, `status-${design}`).text).toBe('planned'), WAIT);
+
+    card.findByTestId(Button, `history-${design}`).trigger('onClick');
+    await card.waitFor(() => expect(card.findByTestId(List, 'history').findAll(Text)).toHaveLength(3), WAIT);
+    const lines = card
+      .findByTestId(List, 'history')
+      .findAll(Text)
+      .map((t) => t.text);
+    expect(lines[1]).toContain('planned → disputed');
+    expect(lines[1]).toContain('hubspot_user:77 <sam@agency.example>: Mock-ups miss the brand colours');
+    expect(lines[2]).toContain('disputed → planned');
   }, 60_000);
 
   it('says loudly that QuickBooks is not connected', async () => {

@@ -16,7 +16,9 @@ import {
 } from '@hubspot/ui-extensions';
 import { useState } from 'react';
 import type { CardApi } from './api.ts';
-import { AcceptanceForm, ChangeOrderForm } from './forms.tsx';
+import { AcceptanceForm, ChangeOrderForm, DisputeForm } from './forms.tsx';
+import { History } from './History.tsx';
+import { termsLabel } from './terms.ts';
 import type { DealCard, Milestone, Money, Schedule } from './types.ts';
 
 const money = (m: Money) => `${m.currency} ${m.amount}`;
@@ -45,10 +47,15 @@ export function ScheduleView(props: {
   const { api, card, schedule } = props;
   const [accepting, setAccepting] = useState<Milestone | undefined>();
   const [criteria, setCriteria] = useState<Milestone | undefined>();
+  const [disputing, setDisputing] = useState<Milestone | undefined>();
+  const [history, setHistory] = useState<Milestone | undefined>();
   const [changing, setChanging] = useState(false);
+  const stageLabel = (id: string | null) => card.stages.find((s) => s.id === id)?.label ?? id;
   const frozen = schedule.state === 'frozen';
   const done = async (what: string) => {
     setAccepting(undefined);
+    setDisputing(undefined);
+    setHistory(undefined);
     setChanging(false);
     await props.onChanged(what);
   };
@@ -61,6 +68,11 @@ export function ScheduleView(props: {
         <StatisticsItem label="Invoiced" number={money(schedule.totals.invoiced)} />
         <StatisticsItem label="Earned, not invoiced" number={money(schedule.totals.earnedNotInvoiced)} />
       </Statistics>
+      <Text variant="microcopy">
+        {`Payment terms ${termsLabel(schedule.paymentTerms)}${
+          schedule.retainagePercent !== '0' ? `; ${schedule.retainagePercent} % retainage held back` : ''
+        }`}
+      </Text>
       <Table>
         <TableHead>
           <TableRow>
@@ -112,6 +124,19 @@ export function ScheduleView(props: {
                         Accept
                       </Button>
                     ) : null}
+                    {(m.status === 'planned' || m.status === 'disputed') && !frozen ? (
+                      <Button testId={`dispute-${m.id}`} size="xs" onClick={() => setDisputing(m)}>
+                        {m.status === 'disputed' ? 'Resolve' : 'Dispute'}
+                      </Button>
+                    ) : null}
+                    <Button
+                      testId={`history-${m.id}`}
+                      size="xs"
+                      variant="transparent"
+                      onClick={() => setHistory(m)}
+                    >
+                      History
+                    </Button>
                   </Flex>
                 </TableCell>
               </TableRow>
@@ -120,9 +145,29 @@ export function ScheduleView(props: {
         </TableBody>
       </Table>
       {criteria ? (
-        <Text testId="criteria">{`Acceptance criteria of "${criteria.name}": ${criteria.acceptanceCriteria}`}</Text>
+        <Text testId="criteria">
+          {[
+            `Acceptance criteria of "${criteria.name}": ${criteria.acceptanceCriteria}`,
+            criteria.triggerStage
+              ? `accepted when the deal reaches "${stageLabel(criteria.triggerStage)}"`
+              : '',
+            criteria.paymentTerms ? `payment terms ${termsLabel(criteria.paymentTerms)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')}
+        </Text>
       ) : null}
       {accepting ? <AcceptanceForm api={api} milestone={accepting} onDone={done} /> : null}
+      {disputing ? (
+        <DisputeForm
+          key={disputing.id}
+          api={api}
+          milestone={disputing}
+          resolve={disputing.status === 'disputed'}
+          onDone={done}
+        />
+      ) : null}
+      {history ? <History key={history.id} api={api} milestone={history} /> : null}
       {!frozen && !changing ? (
         <Button testId="change-order" onClick={() => setChanging(true)}>
           Change order

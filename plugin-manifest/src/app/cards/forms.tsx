@@ -182,3 +182,45 @@ export function ChangeOrderForm(props: {
     </Form>
   );
 }
+
+/** The client contests a deliverable (or the dispute is settled): the reason goes in the history. */
+export function DisputeForm(props: {
+  api: CardApi;
+  milestone: Milestone;
+  resolve: boolean;
+  onDone: (what: string) => Promise<void>;
+}) {
+  const { api, milestone, resolve } = props;
+  const [reason, setReason] = useState('');
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
+  const submit = async () => {
+    try {
+      await api.post(`/milestones/${milestone.id}/${resolve ? 'resolve' : 'dispute'}`, {
+        ...(reason || !resolve ? { reason } : {}),
+      });
+      await props.onDone(
+        resolve ? `"${milestone.name}" is no longer disputed.` : `"${milestone.name}" is disputed.`,
+      );
+    } catch (error) {
+      if (error instanceof Refusal) setRefusal(error);
+    }
+  };
+  return (
+    <Form onSubmit={() => void submit()}>
+      <Heading>
+        {resolve ? `Resolve the dispute of "${milestone.name}"` : `Dispute "${milestone.name}"`}
+      </Heading>
+      <Field
+        label={resolve ? 'How it was settled (optional)' : 'What the client contests'}
+        name="reason"
+        value={reason}
+        refusal={refusal}
+        onInput={setReason}
+      />
+      {refusal && !refusal.issues.length ? <Text testId="refusal">{refusal.message}</Text> : null}
+      <Button testId="submit-dispute" variant="primary" type="submit" onClick={() => void submit()}>
+        {resolve ? 'Resolve' : 'Record the dispute'}
+      </Button>
+    </Form>
+  );
+}

@@ -14,6 +14,8 @@ export interface Milestone {
   percent: string | null;
   plannedDate: string;
   status: string;
+  triggerStage: string | null;
+  paymentTerms: unknown;
   needsAttention: boolean;
   attentionReason: string | null;
 }
@@ -24,6 +26,8 @@ export interface Schedule {
   version: number;
   state: 'active' | 'frozen';
   contractValue: Money;
+  paymentTerms: unknown;
+  retainagePercent: string;
   totals: { scheduled: Money; unallocated: Money; invoiced: Money; earnedNotInvoiced: Money };
   milestones: Milestone[];
 }
@@ -39,8 +43,25 @@ export interface Invoice {
 export interface DealCard {
   deal: { id: string; name: string; amount: Money | null } | null;
   schedule: Schedule | null;
+  /** The stages of the deal's pipeline, for "accepted at stage". */
+  stages: Stage[];
   invoices: Record<string, Invoice>;
   quickbooks: 'connected' | 'needs_reconnect' | 'not_connected';
   attention: { code: string; message: string; milestoneId?: string }[];
-  templates: { key: string; name: string }[];
+  /** `triggerStages`: the template's stage labels that the deal's pipeline has. */
+  templates: { key: string; name: string; triggerStages: string[] }[];
+}
+
+export interface Stage {
+  id: string;
+  label: string;
+}
+
+export interface Transition {
+  from: string | null;
+  to: string;
+  event: string;
+  actor: string;
+  reason: string | null;
+  at: string;
 }

@@ -61,12 +61,5 @@ export interface AcceptanceWebhook {
   example: string;
 }
 
+export { TERMS } from '../cards/terms.ts';
 export type { FieldIssue };
-
-export const TERMS = [
-  { label: 'Due on receipt', value: 'due_on_receipt' },
-  { label: 'Net 7', value: 'net_7' },
-  { label: 'Net 15', value: 'net_15' },
-  { label: 'Net 30', value: 'net_30' },
-  { label: 'Net 60', value: 'net_60' },
-];
