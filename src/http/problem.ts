@@ -129,7 +129,8 @@ export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const instance = req.originalUrl;
+    // The path only: a query may carry a link token or an OAuth code, which an answer never repeats.
+    const instance = `${req.baseUrl}${req.path}`;
     if (error instanceof HttpProblem)
       return sendProblem(res, error.code, error.message, error.errors, instance);
     if (error instanceof DomainError)

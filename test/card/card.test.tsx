@@ -280,6 +280,60 @@ describe('the deal card', () => {
     ]);
   });
 
+  it('changes and cancels open milestones by change order; the invoiced one is not offered', async () => {
+    const tenant = await b.connectedTenant();
+    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+    const made = await tenant.post(`/deals/${deal.id}/schedule/template`, {
+      template: 'software',
+      startDate: '2026-12-01',
+    });
+    const [discovery, , build, launch] = made.body.milestones as { id: string }[];
+    await tenant.accept({ id: `co-1-${tenant.portal}`, dealId: deal.id, milestone: { key: 'discovery' } });
+    await tenant.settled(1);
+    const card = renderCard(tenant, deal.id);
+    await card.waitFor(
+      () => expect(card.findByTestId(Tag, `status-${discovery!.id}`).text).toBe('invoiced'),
+      WAIT,
+    );
+
+    const choose = (name: string, value: string) =>
+      (card.find(Select, { name }).trigger as (e: 'onChange', v: string) => void)('onChange', value);
+    card.findByTestId(Button, 'change-order').trigger('onClick');
+    const offered = card.find(Select, { name: 'change.id' }).props.options.map((o) => o.value);
+    expect(offered).not.toContain(discovery!.id);
+    expect(offered).toContain(launch!.id);
+    await type(card, 'reason', 'Launch handled by the client');
+    choose('change.id', launch!.id);
+    (card.find(Checkbox, { name: 'change.cancel' }).trigger as (e: 'onChange', v: boolean) => void)(
+      'onChange',
+      true,
+    );
+    await card.waitFor(() => expect(card.find(Checkbox, { name: 'change.cancel' }).props.checked).toBe(true));
+    card.findByTestId(Button, 'submit-change-order').trigger('onClick');
+    // A cancelled milestone leaves the table; the remainder it frees is called out.
+    await card.waitFor(() => expect(rowsOf(card)).toBe(3), WAIT);
+    expect(
+      card
+        .findAll(Alert)
+        .some((a) => a.find(Text).text?.includes('USD 15,000.00 of the contract is not in any milestone')),
+    ).toBe(true);
+
+    card.findByTestId(Button, 'change-order').trigger('onClick');
+    await type(card, 'reason', 'Build takes the launch work');
+    choose('change.id', build!.id);
+    await type(card, 'change[0].amount', '50000.00');
+    card.findByTestId(Button, 'submit-change-order').trigger('onClick');
+    await card.waitFor(
+      () =>
+        expect(card.findAll(Alert).some((a) => a.text?.includes('Build takes the launch work'))).toBe(true),
+      WAIT,
+    );
+    const saved = (await tenant.get(`/deals/${deal.id}/schedule`)).body;
+    const byId = new Map(saved.milestones.map((m: { id: string }) => [m.id, m]));
+    expect((byId.get(build!.id) as { amount: { amount: string } }).amount.amount).toBe('50000.00');
+    expect((byId.get(discovery!.id) as { status: string }).status).toBe('invoiced');
+  }, 60_000);
+
   it('disputes and resolves a milestone; its history names the HubSpot user', async () => {
     const tenant = await b.connectedTenant();
     const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');

@@ -80,7 +80,9 @@ describe('the settings page', () => {
     // The link signed one window in once; opened again (or by someone it leaked to) it is refused.
     const again = await fetch(href.url, { redirect: 'manual' });
     expect(again.status).toBe(403);
-    expect(await again.text()).toContain('expired or was already used');
+    const refusal = await again.text();
+    expect(refusal).toContain('expired or was already used');
+    expect(refusal).not.toContain(new URL(href.url).searchParams.get('link'));
 
     click(page, 'quickbooks-refresh');
     await page.waitFor(() => expect(page.findByTestId(Tag, 'quickbooks-state').text).toBe('connected'), WAIT);

@@ -16,7 +16,8 @@ import {
 } from '@hubspot/ui-extensions';
 import { useState } from 'react';
 import type { CardApi } from './api.ts';
-import { AcceptanceForm, ChangeOrderForm, DisputeForm } from './forms.tsx';
+import { ChangeOrderForm } from './ChangeOrderForm.tsx';
+import { AcceptanceForm, DisputeForm } from './forms.tsx';
 import { History } from './History.tsx';
 import { termsLabel } from './terms.ts';
 import type { DealCard, Milestone, Money, Schedule } from './types.ts';
@@ -176,8 +177,8 @@ export function ScheduleView(props: {
       {changing ? (
         <Flex direction="column" gap="sm">
           <Heading>Change order</Heading>
-          <Text>Accepted and invoiced milestones stay as they are; the change adds to the schedule.</Text>
-          <ChangeOrderForm api={api} schedule={schedule} onDone={done} />
+          <Text>Accepted and invoiced milestones are locked; open ones can change or be cancelled.</Text>
+          <ChangeOrderForm api={api} schedule={schedule} stages={card.stages} onDone={done} />
         </Flex>
       ) : null}
     </Flex>

@@ -1,10 +1,10 @@
 import { Button, Flex, Form, Heading, Input, Select, Text, TextArea } from '@hubspot/ui-extensions';
 import { useState } from 'react';
 import { type CardApi, Refusal } from './api.ts';
-import type { Milestone, Schedule } from './types.ts';
+import type { Milestone } from './types.ts';
 
 /** An input whose refusal by the backend shows next to it. */
-function Field(props: {
+export function Field(props: {
   label: string;
   name: string;
   value: string;
@@ -90,94 +90,6 @@ export function AcceptanceForm(props: {
       {refusal ? <Text testId="refusal">{refusal.message}</Text> : null}
       <Button testId="record-acceptance" variant="primary" type="submit" onClick={() => void submit()}>
         Record acceptance
-      </Button>
-    </Form>
-  );
-}
-
-/** A change of scope: a new milestone with its own deliverable, criteria and amount, and the reason. */
-export function ChangeOrderForm(props: {
-  api: CardApi;
-  schedule: Schedule;
-  onDone: (what: string) => Promise<void>;
-}) {
-  const { api, schedule } = props;
-  const [reason, setReason] = useState('');
-  const [contract, setContract] = useState('');
-  const [row, setRow] = useState({
-    name: '',
-    deliverable: '',
-    acceptanceCriteria: '',
-    amount: '',
-    plannedDate: '',
-  });
-  const [refusal, setRefusal] = useState<Refusal | undefined>();
-  const set = (field: keyof typeof row) => (value: string) => setRow((r) => ({ ...r, [field]: value }));
-  const submit = async () => {
-    try {
-      await api.post(`/deals/${schedule.dealId}/schedule/change-orders`, {
-        baseVersion: schedule.version,
-        reason,
-        ...(contract
-          ? { contractValue: { amount: contract, currency: schedule.contractValue.currency } }
-          : {}),
-        add: [row],
-      });
-      await props.onDone(`The change order "${reason}" is in the schedule.`);
-    } catch (error) {
-      if (error instanceof Refusal) setRefusal(error);
-    }
-  };
-  return (
-    <Form onSubmit={() => void submit()}>
-      <Field label="Reason" name="reason" value={reason} refusal={refusal} onInput={setReason} />
-      <Field
-        label={`New contract value (${schedule.contractValue.currency}; now ${schedule.contractValue.amount})`}
-        name="contractValue.amount"
-        value={contract}
-        refusal={refusal}
-        onInput={setContract}
-      />
-      <Flex direction="row" gap="xs" wrap="wrap">
-        <Field
-          label="Milestone"
-          name="add[0].name"
-          value={row.name}
-          refusal={refusal}
-          onInput={set('name')}
-        />
-        <Field
-          label="Deliverable"
-          name="add[0].deliverable"
-          value={row.deliverable}
-          refusal={refusal}
-          onInput={set('deliverable')}
-        />
-        <Field
-          label="Acceptance criteria"
-          name="add[0].acceptanceCriteria"
-          value={row.acceptanceCriteria}
-          refusal={refusal}
-          onInput={set('acceptanceCriteria')}
-        />
-        <Field
-          label={`Amount (${schedule.contractValue.currency})`}
-          name="add[0].amount"
-          value={row.amount}
-          refusal={refusal}
-          onInput={set('amount')}
-        />
-        <Field
-          label="Planned date (YYYY-MM-DD)"
-          name="add[0].plannedDate"
-          value={row.plannedDate}
-          refusal={refusal}
-          onInput={set('plannedDate')}
-        />
-      </Flex>
-      {refusal ? <Text testId="refusal">{refusal.message}</Text> : null}
-      <Button testId="submit-change-order" variant="primary" type="submit" onClick={() => void submit()}>
-        Add to the schedule
       </Button>
     </Form>
   );
