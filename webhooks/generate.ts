@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AcceptancePayload } from '../src/acceptance/payload.ts';
 import { HubSpotEvent } from '../src/hubspot/events.ts';
+import { MAX_QBO_EVENTS, QboCloudEvent, QboLegacyNotifications } from '../src/quickbooks/index.ts';
 
 /** The JSON Schemas here are generated from the zod schemas the app parses with: `npm run contracts`. */
 export const CONTRACTS = {
@@ -17,6 +18,17 @@ export const CONTRACTS = {
     description:
       'POST /webhooks/acceptance: one acceptance report (see README.md for X-Acceptance-Signature).',
     schema: AcceptancePayload,
+  },
+  'quickbooks/cloudevents.schema.json': {
+    title: 'QuickBooks Online webhook (CloudEvents)',
+    description:
+      'POST /webhooks/quickbooks: a JSON array of CloudEvents 1.0, type qbo.<entity>.<operation>.v1 (see README.md for intuit-signature).',
+    schema: z.array(QboCloudEvent).max(MAX_QBO_EVENTS),
+  },
+  'quickbooks/legacy.schema.json': {
+    title: 'QuickBooks Online webhook (legacy eventNotifications)',
+    description: 'POST /webhooks/quickbooks: the format before CloudEvents, still accepted.',
+    schema: QboLegacyNotifications,
   },
 };
 

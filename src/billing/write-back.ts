@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type BillingSummary, billingSummary } from '../domain/billing-summary.ts';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
@@ -63,7 +63,16 @@ export async function dealBillingSummary(
   const rows = await milestonesOf(db, schedule.id);
   const invoices = rows.length
     ? await db
-        .select({ milestoneId: invoicePushes.milestoneId, amount: invoicePushes.amount })
+        .select({
+          milestoneId: invoicePushes.milestoneId,
+          amount: invoicePushes.amount,
+          // What QuickBooks said was received, once it was read; before, the milestone's status.
+          paid: sql<
+            number | null
+          >`case when ${invoicePushes.reconciledAt} is null then null else ${invoicePushes.paidAmount} end`.mapWith(
+            (v) => (v === null ? null : Number(v)),
+          ),
+        })
         .from(invoicePushes)
         .where(
           and(

@@ -29,21 +29,30 @@ const INVOICED = new Set<MilestoneStatus>(['invoiced', 'partially_paid', 'paid']
 
 /**
  * The roll-up of a schedule, its milestones and its created invoices (the amount each invoice
- * billed). A milestone marked paid counts its invoice as received in full.
+ * billed, and what QuickBooks says was received on it; `paid: null` until it was reconciled, when a
+ * milestone marked paid counts its invoice as received in full).
  */
 export function billingSummary(
   schedule: { currency: string; attention: string[] } | undefined,
   milestones: SummaryMilestone[],
-  invoices: { milestoneId: string; amount: number }[],
+  invoices: { milestoneId: string; amount: number; paid?: number | null }[],
 ): BillingSummary {
   const live = milestones.filter((m) => m.status !== 'cancelled');
   const status = scheduleStatus(schedule, live);
   if (!schedule || status === 'none') {
     return { status: 'none', currency: null, invoiced: 0, paid: 0, outstanding: 0, nextMilestoneDate: null };
   }
-  const invoicedBy = new Map(invoices.map((i) => [i.milestoneId, i.amount]));
+  const statusOf = new Map(live.map((m) => [m.id, m.status]));
   const invoiced = sum(invoices.map((i) => i.amount));
-  const paid = sum(live.filter((m) => m.status === 'paid').map((m) => invoicedBy.get(m.id) ?? m.amount));
+  const paid = sum(
+    invoices.map((i) =>
+      i.paid !== null && i.paid !== undefined
+        ? Math.min(i.paid, i.amount)
+        : statusOf.get(i.milestoneId) === 'paid'
+          ? i.amount
+          : 0,
+    ),
+  );
   return {
     status,
     currency: schedule.currency,

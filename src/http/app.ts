@@ -12,6 +12,7 @@ import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
 import { settingsRoutes } from './routes/settings/index.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
+import { quickbooksWebhookRoute } from './routes/webhooks/quickbooks.ts';
 import { securityHeaders } from './security.ts';
 import { refuseControlCharacters } from './validate.ts';
 
@@ -22,7 +23,8 @@ export function createApp(deps: AppContext) {
   app.set('trust proxy', true);
   app.use(securityHeaders(), refuseControlCharacters());
   app.use(healthRoutes(deps));
-  app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), hubspotOAuthRoutes(deps));
+  app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), quickbooksWebhookRoute(deps));
+  app.use(hubspotOAuthRoutes(deps));
   app.use(quickbooksOAuthRoutes(deps));
 
   const api = express.Router();

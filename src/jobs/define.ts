@@ -16,6 +16,8 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   jobId(payload: z.output<S>): string;
   /** Tries before bull gives up (exponential backoff from JOB_BACKOFF_MS). */
   attempts?: number;
+  /** How long the job waits before it runs (to let a burst of the same work collapse into one). */
+  delayMs?(payload: z.output<S>): number;
   /** Jobs of this kind one worker process runs at once. */
   concurrency?: number;
   handler(payload: z.output<S>, ctx: JobContext): Promise<void>;

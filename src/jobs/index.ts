@@ -1,11 +1,13 @@
 import type { Logger } from '../log.ts';
+import { DEAL_ROLL_UP_WINDOW, dealRollUp } from './deal-roll-up.ts';
 import { hubspotEvents } from './hubspot-events.ts';
 import { hubspotWriteBack } from './hubspot-write-back.ts';
 import { invoicePush } from './invoice-push.ts';
 import type { Queues } from './queues.ts';
+import { quickbooksChanges } from './quickbooks-changes.ts';
 
 /** Every job the worker runs; web processes only enqueue. */
-export const JOBS = [hubspotEvents, invoicePush, hubspotWriteBack];
+export const JOBS = [hubspotEvents, invoicePush, hubspotWriteBack, quickbooksChanges, dealRollUp];
 
 const EVENTS_PER_JOB = 100;
 
@@ -22,6 +24,12 @@ export function createJobs(queues: Queues, logger: Logger) {
       for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
         await queues.enqueue(hubspotEvents, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
     },
+    async quickbooksChanges(inboxIds: string[], round?: string) {
+      for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
+        await queues.enqueue(quickbooksChanges, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
+    },
+    rollUp: (tenantId: string, dealId: string) =>
+      queues.enqueue(dealRollUp, { tenantId, dealId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),
   };
   const quietly =
     <A extends unknown[]>(what: string, add: (...args: A) => Promise<void>) =>
@@ -34,6 +42,8 @@ export function createJobs(queues: Queues, logger: Logger) {
     invoicePush: quietly('invoice-push', strict.invoicePush),
     writeBack: quietly('hubspot-write-back', strict.writeBack),
     hubspotEvents: quietly('hubspot-events', strict.hubspotEvents),
+    quickbooksChanges: quietly('quickbooks-changes', strict.quickbooksChanges),
+    rollUp: quietly('deal-roll-up', strict.rollUp),
   };
 }
 

@@ -52,6 +52,7 @@ export function createQueues(
         { v: def.version, payload },
         {
           jobId: def.jobId(parsed),
+          ...(def.delayMs ? { delay: def.delayMs(parsed) } : {}),
           attempts: def.attempts ?? 10,
           backoff: { type: 'exponential', delay: backoffMs },
           removeOnComplete: 10_000,

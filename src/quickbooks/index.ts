@@ -14,6 +14,7 @@ import {
 } from './invoices.ts';
 import { RealmLimits } from './limits.ts';
 import { authorizeUrl, exchangeCode, type TokenResponse } from './oauth.ts';
+import { type InvoiceState, type PaymentState, readInvoice, readPayment } from './payments.ts';
 import {
   type CompanyFacts,
   companyFacts,
@@ -42,7 +43,17 @@ export { QboError } from './errors.ts';
 export type { InvoiceDraft } from './invoice-mapping.ts';
 export type { FoundInvoice, OurInvoiceKey } from './invoices.ts';
 export { QuickBooksOAuthError } from './oauth.ts';
+export type { InvoiceState, PaymentState } from './payments.ts';
 export type { CompanyFacts, InvoiceChoices, InvoiceSettings } from './references.ts';
+export {
+  MAX_EVENTS as MAX_QBO_EVENTS,
+  parseQboChange,
+  type QboChange,
+  QboCloudEvent,
+  QboLegacyNotifications,
+  qboItems,
+  verifyIntuitSignature,
+} from './webhook.ts';
 
 /** The connected company as the app knows it, e.g. whether it keeps the DocNumbers the app sends. */
 export interface ConnectionFacts extends CompanyFacts {
@@ -75,6 +86,10 @@ export interface QuickBooksCompany {
   findOurInvoice(key: OurInvoiceKey): Promise<FoundInvoice | undefined>;
   attachNote(invoiceId: string, note: string): Promise<void>;
   sendInvoice(invoiceId: string): Promise<void>;
+  /** The invoice as QuickBooks has it now (balance, total, void); undefined once deleted. */
+  readInvoice(invoiceId: string): Promise<InvoiceState | undefined>;
+  /** The invoices a payment is applied to; undefined once deleted. */
+  readPayment(paymentId: string): Promise<PaymentState | undefined>;
   /**
    * After QuickBooks called a reference invalid (deleted, merged away, inactive): drops the cached
    * item, term and tax ids and the party's customer mapping, so the next preparation resolves them
@@ -197,6 +212,11 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
       return findOurInvoice(company, facts.customTxnNumbers, key);
     },
     attachNote: (invoiceId, note) => attachNote(company, invoiceId, note),
+    async readInvoice(invoiceId) {
+      const facts = await companyFacts(deps, company, company.tenantId);
+      return readInvoice(company, invoiceId, facts.homeCurrency);
+    },
+    readPayment: (paymentId) => readPayment(company, paymentId),
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
     async forgetReferences(party) {
       await forgetReferences(deps, company.tenantId);

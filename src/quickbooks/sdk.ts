@@ -28,6 +28,9 @@ interface Sdk {
   getPreferences(cb: Callback): void;
   createInvoice(invoice: object, cb: Callback): void;
   findInvoices(criteria: Criteria, cb: Callback): void;
+  getInvoice(id: string, cb: Callback): void;
+  getPayment(id: string, cb: Callback): void;
+  changeDataCapture(entities: string[], since: string, cb: Callback): void;
   sendInvoicePdf(id: string, sendTo: string | undefined, cb: Callback): void;
   createAttachable(attachable: object, cb: Callback): void;
 }

@@ -323,7 +323,10 @@ export const invoicePushes = pgTable(
      * pending: not tried; sending: a create went out and its outcome is unknown until the
      * DocNumber is looked up; created; failed: QuickBooks refused it (needs a person).
      */
-    status: text().$type<'pending' | 'sending' | 'created' | 'failed'>().notNull().default('pending'),
+    status: text()
+      .$type<'pending' | 'sending' | 'created' | 'failed' | 'voided'>()
+      .notNull()
+      .default('pending'),
     attempts: integer().notNull().default(0),
     /** Tries of the push since it was queued or resumed, by any job: transient failures stop at a bound. */
     tries: integer().notNull().default(0),
@@ -343,10 +346,35 @@ export const invoicePushes = pgTable(
     intuitTid: text('intuit_tid'),
     /** When the HubSpot note and deal properties were written for this invoice. */
     writtenBackAt: timestamp('written_back_at', { withTimezone: true }),
+    /** The invoice as QuickBooks last showed it: total (tax included) and what is still owed. */
+    qboTotal: money('qbo_total'),
+    qboBalance: money('qbo_balance'),
+    /** Received on the invoice: total − balance; an overpayment stays the customer's credit. */
+    paidAmount: money('paid_amount').notNull().default(0),
+    /** Set when the invoice in QuickBooks no longer bills what the milestone does (edited there). */
+    discrepancy: text(),
+    reconciledAt: timestamp('reconciled_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('invoice_pushes_doc_number').on(t.tenantId, t.docNumber)],
+  (t) => [
+    uniqueIndex('invoice_pushes_doc_number').on(t.tenantId, t.docNumber),
+    index('invoice_pushes_qbo_invoice').on(t.tenantId, t.qboInvoiceId),
+  ],
+);
+
+/**
+ * The invoices each QuickBooks payment was applied to, as last read: a deleted payment can no
+ * longer be read, so this says which invoices to look at again.
+ */
+export const qboPaymentLinks = pgTable(
+  'qbo_payment_links',
+  {
+    tenantId: tenantId(),
+    paymentId: text('payment_id').notNull(),
+    qboInvoiceId: text('qbo_invoice_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.paymentId, t.qboInvoiceId] })],
 );
 
 /** Which QuickBooks customer bills a HubSpot company (or a contact when a deal has no company). */

@@ -1,6 +1,9 @@
 import type { HubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import type { QuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 
+/** The verifier token the tests' QuickBooks webhooks are signed with. */
+export const QBO_VERIFIER = 'sandbox-webhook-verifier';
+
 /** The variables that point the app, through the real SDKs, at the two local sandboxes. */
 export function sandboxEnv(hs: HubSpotSandbox, qbo: QuickBooksSandbox): Record<string, string> {
   return {
@@ -16,5 +19,6 @@ export function sandboxEnv(hs: HubSpotSandbox, qbo: QuickBooksSandbox): Record<s
     QBO_AUTH_URL: qbo.authorizeUrl,
     QBO_TOKEN_URL: qbo.tokenUrl,
     QBO_REVOKE_URL: qbo.revokeUrl,
+    QBO_WEBHOOK_VERIFIER_TOKEN: QBO_VERIFIER,
   };
 }

@@ -4,9 +4,9 @@ import express, { type Response } from 'express';
 import { adminRouter } from './admin.ts';
 import { createApiHandler, type RequestRecord } from './api.ts';
 import { type SeedCustomerInput, seedCustomer } from './entities/customer.ts';
-import { applyVoid } from './entities/invoice.ts';
+import { applyVoid, deleteInvoice, updateInvoice } from './entities/invoice.ts';
 import { createItem } from './entities/item.ts';
-import { createPayment } from './entities/payment.ts';
+import { createPayment, deletePayment, voidPayment } from './entities/payment.ts';
 import { type FaultSettings, faultSeed, seededRandom } from './fault-injection.ts';
 import { QboFault } from './faults.ts';
 import { invoicesPage } from './invoice-page.ts';
@@ -110,6 +110,12 @@ export interface QuickBooksSandbox {
 
   recordPayment(realmId: string, invoiceId: string, amount: number): Payment;
   voidInvoice(realmId: string, invoiceId: string): Invoice;
+  /** Bookkeeper actions as in QuickBooks' own screens; each notifies like its API twin. */
+  voidPayment(realmId: string, paymentId: string): Payment;
+  deletePayment(realmId: string, paymentId: string): void;
+  deleteInvoice(realmId: string, invoiceId: string): void;
+  /** Changes the amount of the invoice's first line (QuickBooks recomputes total and balance). */
+  editInvoiceAmount(realmId: string, invoiceId: string, amount: number): Invoice;
 
   configureWebhooks(config: (Omit<WebhookConfig, 'verifierToken'> & { verifierToken?: string }) | null): void;
   deliverWebhook(
@@ -327,6 +333,46 @@ export async function startQuickBooksSandbox(
       const invoice = realm.get<Invoice>('Invoice', invoiceId);
       if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
       return structuredClone(asError(() => applyVoid(realm, invoice)));
+    },
+
+    voidPayment(realmId, paymentId) {
+      const realm = realmOf(realmId);
+      const payment = realm.get<Payment>('Payment', paymentId);
+      if (!payment) throw new Error(`Payment ${paymentId} not found in realm ${realmId}`);
+      return structuredClone(
+        asError(() => voidPayment(realm, { Id: paymentId, SyncToken: payment.SyncToken })),
+      );
+    },
+    deletePayment(realmId, paymentId) {
+      const realm = realmOf(realmId);
+      const payment = realm.get<Payment>('Payment', paymentId);
+      if (!payment) throw new Error(`Payment ${paymentId} not found in realm ${realmId}`);
+      asError(() => deletePayment(realm, { Id: paymentId, SyncToken: payment.SyncToken }));
+    },
+    deleteInvoice(realmId, invoiceId) {
+      const realm = realmOf(realmId);
+      const invoice = realm.get<Invoice>('Invoice', invoiceId);
+      if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
+      const ctx = { realm, params: new URLSearchParams(), sentEmails };
+      asError(() => deleteInvoice(ctx, { Id: invoiceId, SyncToken: invoice.SyncToken }));
+    },
+    editInvoiceAmount(realmId, invoiceId, amount) {
+      const realm = realmOf(realmId);
+      const invoice = realm.get<Invoice>('Invoice', invoiceId);
+      if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
+      const ctx = { realm, params: new URLSearchParams(), sentEmails };
+      const lines = structuredClone(invoice.Line).filter((l) => l.DetailType === 'SalesItemLineDetail');
+      const first = lines[0] as { Amount: number; SalesItemLineDetail?: Record<string, unknown> };
+      first.Amount = amount;
+      if (first.SalesItemLineDetail) {
+        first.SalesItemLineDetail.Qty = 1;
+        first.SalesItemLineDetail.UnitPrice = amount;
+      }
+      return structuredClone(
+        asError(() =>
+          updateInvoice(ctx, { Id: invoiceId, SyncToken: invoice.SyncToken, sparse: true, Line: lines }),
+        ),
+      );
     },
 
     configureWebhooks: (config) => webhooks.configure(config),

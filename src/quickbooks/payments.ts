@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { parseAmount } from '../domain/money.ts';
+import type { Company } from './company.ts';
+import { QboError } from './errors.ts';
+
+/** An invoice as the app reconciles it: money in minor units of its currency. */
+export interface InvoiceState {
+  id: string;
+  currency: string;
+  /** What the invoice bills, tax included. */
+  total: number;
+  /** What is still owed on it (QuickBooks never lets it go below zero: overpayment is credit). */
+  balance: number;
+  /** The sum of its item lines, before tax: what the milestone billed, unless someone edited it. */
+  lines: number;
+  voided: boolean;
+  paymentIds: string[];
+  dueDate: string | null;
+}
+
+export interface PaymentState {
+  id: string;
+  invoiceIds: string[];
+}
+
+/** QuickBooks sends money as JSON numbers with the currency's decimals; read them exactly. */
+const money = (value: number, currency: string) => parseAmount(String(value), currency, { round: true });
+
+const Linked = z.array(z.looseObject({ TxnId: z.string(), TxnType: z.string() })).default([]);
+
+const InvoiceBody = z.looseObject({
+  Invoice: z.looseObject({
+    Id: z.string(),
+    TotalAmt: z.number(),
+    Balance: z.number(),
+    CurrencyRef: z.looseObject({ value: z.string() }).optional(),
+    PrivateNote: z.string().optional(),
+    DueDate: z.string().optional(),
+    LinkedTxn: Linked,
+    Line: z.array(z.looseObject({ Amount: z.number().optional(), DetailType: z.string() })).default([]),
+  }),
+});
+
+const PaymentBody = z.looseObject({
+  Payment: z.looseObject({
+    Id: z.string(),
+    Line: z.array(z.looseObject({ LinkedTxn: Linked })).default([]),
+  }),
+});
+
+/** 610 "Object Not Found": the record was deleted in QuickBooks. */
+const gone = (error: unknown) => error instanceof QboError && error.code === '610';
+
+/** The invoice as QuickBooks has it now, or undefined when it was deleted. */
+export async function readInvoice(company: Company, id: string, homeCurrency: string) {
+  try {
+    const { data } = await company.read((sdk, cb) => sdk.getInvoice(id, cb));
+    const i = InvoiceBody.parse({ Invoice: data }).Invoice;
+    const currency = i.CurrencyRef?.value ?? homeCurrency;
+    const lines = i.Line.filter((l) => l.DetailType === 'SalesItemLineDetail').reduce(
+      (sum, l) => sum + money(l.Amount ?? 0, currency),
+      0,
+    );
+    return {
+      id: i.Id,
+      currency,
+      total: money(i.TotalAmt, currency),
+      balance: money(i.Balance, currency),
+      lines,
+      // A void keeps the record with its amounts zeroed and "Voided" in the memo.
+      voided: i.TotalAmt === 0 && /^voided/i.test(i.PrivateNote ?? ''),
+      paymentIds: i.LinkedTxn.filter((l) => l.TxnType === 'Payment').map((l) => l.TxnId),
+      dueDate: i.DueDate ?? null,
+    } satisfies InvoiceState;
+  } catch (error) {
+    if (gone(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The invoices a payment is applied to now; undefined when the payment was deleted. */
+export async function readPayment(company: Company, id: string): Promise<PaymentState | undefined> {
+  try {
+    const { data } = await company.read((sdk, cb) => sdk.getPayment(id, cb));
+    const p = PaymentBody.parse({ Payment: data }).Payment;
+    const invoiceIds = p.Line.flatMap((l) =>
+      l.LinkedTxn.filter((t) => t.TxnType === 'Invoice').map((t) => t.TxnId),
+    );
+    return { id: p.Id, invoiceIds: [...new Set(invoiceIds)] };
+  } catch (error) {
+    if (gone(error)) return undefined;
+    throw error;
+  }
+}
