@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { today } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
 import { triggerStagesFor } from '../domain/templates.ts';
@@ -63,6 +64,10 @@ export async function dealCard(
             amount: moneyView(push.amount, push.currency),
             url: push.qboInvoiceId ? deps.quickbooks.invoiceUrl(push.qboInvoiceId) : null,
             error: push.status === 'failed' ? push.errorMessage : null,
+            paid: moneyView(push.paidAmount, push.currency),
+            dueDate: push.dueDate,
+            overdue: overdue(push),
+            discrepancy: push.discrepancy,
           },
         ],
       ];
@@ -106,11 +111,21 @@ export async function dealCard(
           milestoneId: m.id,
           message: `"${m.name}" was not invoiced: ${m.attentionReason ?? byMilestone.get(m.id)?.errorMessage ?? 'QuickBooks refused it'}`,
         });
-      if (m.status === 'accepted' || m.status === 'invoicing')
+      const reason = m.needsAttention && m.status !== 'invoice_failed' ? m.attentionReason : null;
+      if (reason)
+        attention.push({ code: 'needs_attention', milestoneId: m.id, message: `"${m.name}": ${reason}` });
+      else if (m.status === 'accepted' || m.status === 'invoicing')
         attention.push({
           code: 'not_invoiced',
           milestoneId: m.id,
           message: `"${m.name}" is accepted, not yet invoiced`,
+        });
+      const push = byMilestone.get(m.id);
+      if (push && overdue(push))
+        attention.push({
+          code: 'overdue',
+          milestoneId: m.id,
+          message: `Invoice ${push.docNumber} was due on ${push.dueDate}: ${money(outstandingOf(push))} still open`,
         });
       if (m.status === 'disputed')
         attention.push({ code: 'disputed', milestoneId: m.id, message: `"${m.name}" is disputed` });
@@ -125,7 +140,24 @@ export async function dealCard(
     name: t.name,
     triggerStages: [...triggerStagesFor(t, stages).keys()],
   }));
+  const created = pushes.filter((p) => p.status === 'created');
+  const currency = schedule?.currency ?? deal?.currency ?? 'USD';
+  const received = {
+    paid: moneyView(
+      created.reduce((sum, p) => sum + Math.min(p.paidAmount, p.amount), 0),
+      currency,
+    ),
+    outstanding: moneyView(
+      created.reduce((sum, p) => sum + outstandingOf(p), 0),
+      currency,
+    ),
+    overdue: moneyView(
+      created.filter(overdue).reduce((sum, p) => sum + outstandingOf(p), 0),
+      currency,
+    ),
+  };
   return {
+    received,
     deal: deal && {
       id: deal.id,
       name: deal.name,
@@ -156,3 +188,12 @@ async function dealOrNothing(
     throw error;
   }
 }
+
+type PushRow = typeof invoicePushes.$inferSelect;
+
+/** What is still owed of the milestone's money on its invoice. */
+const outstandingOf = (p: PushRow) => Math.max(0, p.amount - Math.min(p.paidAmount, p.amount));
+
+/** Due before today and not paid in full. */
+const overdue = (p: PushRow) =>
+  p.status === 'created' && p.dueDate !== null && p.dueDate < today() && outstandingOf(p) > 0;

@@ -7,6 +7,7 @@ import {
   Link,
   List,
   Select,
+  StatisticsItem,
   Table,
   TableRow,
   Tag,
@@ -17,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
 import { Card } from '../../plugin-manifest/src/app/cards/Card.tsx';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { eventually } from '../support/net.ts';
+import { QBO_VERIFIER } from '../support/sandbox-env.ts';
 
 let b: Billing;
 beforeAll(async () => {
@@ -368,6 +371,59 @@ describe('the deal card', () => {
     expect(lines[1]).toContain('planned → disputed');
     expect(lines[1]).toContain('hubspot_user:77 <sam@agency.example>: Mock-ups miss the brand colours');
     expect(lines[2]).toContain('disputed → planned');
+  }, 60_000);
+
+  it('shows what QuickBooks received on each invoice, what is outstanding and what is overdue', async () => {
+    b.qbo.configureWebhooks({
+      url: `${b.t.ctx.config.publicUrl}/webhooks/quickbooks`,
+      verifierToken: QBO_VERIFIER,
+      format: 'legacy',
+      batchMs: 20,
+    });
+    try {
+      const tenant = await b.connectedTenant();
+      const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
+      const made = await tenant.post(`/deals/${deal.id}/schedule/template`, {
+        template: 'software',
+        startDate: '2026-10-01',
+      });
+      const [discovery, design] = made.body.milestones as { id: string }[];
+      // Accepted 45 days ago on net 30: its invoice fell due 15 days ago.
+      const longAgo = new Date(Date.now() - 45 * 86_400_000).toISOString();
+      await tenant.accept({
+        id: `old-${tenant.portal}`,
+        dealId: deal.id,
+        milestone: { key: 'discovery' },
+        acceptedAt: longAgo,
+      });
+      await tenant.accept({ id: `new-${tenant.portal}`, dealId: deal.id, milestone: { key: 'design' } });
+      const pushes = await tenant.settled(2);
+      const invoiceOf = (id: string) => pushes.find((p) => p.milestone.id === id)!.push.qboInvoiceId!;
+      b.qbo.recordPayment(tenant.realmId, invoiceOf(design!.id), 25_000);
+      b.qbo.recordPayment(tenant.realmId, invoiceOf(discovery!.id), 5_000);
+      await eventually(
+        () => tenant.pushesOf(),
+        (rows) => rows.filter((r) => r.push.paidAmount > 0).length === 2,
+      );
+
+      const card = renderCard(tenant, deal.id);
+      await card.waitFor(
+        () => expect(card.findByTestId(Text, `paid-${design!.id}`).text).toBe('USD 25000.00'),
+        WAIT,
+      );
+      expect(card.findByTestId(Text, `paid-${discovery!.id}`).text).toBe('USD 5000.00');
+      expect(card.findByTestId(Tag, `status-${design!.id}`).text).toBe('paid');
+      expect(card.findByTestId(Tag, `status-${discovery!.id}`).text).toBe('partially paid');
+      const stat = (label: string) =>
+        card.findAll(StatisticsItem).find((i) => i.props.label === label)?.props.number;
+      expect(stat('Paid')).toBe('USD 30000.00');
+      expect(stat('Outstanding')).toBe('USD 20000.00');
+      expect(stat('Overdue')).toBe('USD 20000.00');
+      const alert = card.findAll(Alert).find((a) => a.find(Text).text?.includes('was due on'));
+      expect(alert?.find(Text).text).toContain('USD 20,000.00 still open');
+    } finally {
+      b.qbo.configureWebhooks(null);
+    }
   }, 60_000);
 
   it('says loudly that QuickBooks is not connected', async () => {

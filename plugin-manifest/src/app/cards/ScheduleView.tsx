@@ -67,6 +67,11 @@ export function ScheduleView(props: {
         <StatisticsItem label="Contract" number={money(schedule.contractValue)} />
         <StatisticsItem label="Scheduled" number={money(schedule.totals.scheduled)} />
         <StatisticsItem label="Invoiced" number={money(schedule.totals.invoiced)} />
+        <StatisticsItem label="Paid" number={money(card.received.paid)} />
+        <StatisticsItem label="Outstanding" number={money(card.received.outstanding)} />
+        {Number(card.received.overdue.amount) > 0 ? (
+          <StatisticsItem label="Overdue" number={money(card.received.overdue)} />
+        ) : null}
         <StatisticsItem label="Earned, not invoiced" number={money(schedule.totals.earnedNotInvoiced)} />
       </Statistics>
       <Text variant="microcopy">
@@ -83,6 +88,7 @@ export function ScheduleView(props: {
             <TableHeader>Planned</TableHeader>
             <TableHeader>Status</TableHeader>
             <TableHeader>Invoice</TableHeader>
+            <TableHeader>Paid</TableHeader>
             <TableHeader> </TableHeader>
           </TableRow>
         </TableHead>
@@ -109,6 +115,10 @@ export function ScheduleView(props: {
                   ) : (
                     <Text>{invoice?.docNumber ?? ''}</Text>
                   )}
+                </TableCell>
+                <TableCell>
+                  <Text testId={`paid-${m.id}`}>{invoice ? money(invoice.paid) : ''}</Text>
+                  {invoice?.overdue ? <Tag variant="error">{`overdue since ${invoice.dueDate}`}</Tag> : null}
                 </TableCell>
                 <TableCell>
                   <Flex gap="xs">

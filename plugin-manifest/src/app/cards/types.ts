@@ -38,9 +38,15 @@ export interface Invoice {
   amount: Money;
   url: string | null;
   error: string | null;
+  /** Received on it in QuickBooks (milestone money; an overpayment stays the customer's credit). */
+  paid: Money;
+  dueDate: string | null;
+  overdue: boolean;
+  discrepancy: string | null;
 }
 
 export interface DealCard {
+  received: { paid: Money; outstanding: Money; overdue: Money };
   deal: { id: string; name: string; amount: Money | null } | null;
   schedule: Schedule | null;
   /** The stages of the deal's pipeline, for "accepted at stage". */
