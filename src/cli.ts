@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { failedPushes } from './billing/ledger.ts';
+import { reconcileCompany } from './billing/reconcile.ts';
 import { retryInvoice } from './billing/retry.ts';
 import { loadConfig, startRuntime } from './runtime.ts';
 import { getSchedule } from './schedules/service.ts';
@@ -19,7 +20,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   secret rotate --portal <id>                   replace it; the old one stops working
   schedule show --portal <id> --deal <id>       print a deal's billing schedule as JSON
   push list-failed --portal <id>                invoices QuickBooks refused, with its reason
-  push retry --portal <id> --milestone <id>     push a refused invoice again after fixing the cause`;
+  push retry --portal <id> --milestone <id>     push a refused invoice again after fixing the cause
+  reconcile --portal <id>                       read the QuickBooks company's changes now (lost webhooks)`;
 
 function parse() {
   try {
@@ -103,6 +105,16 @@ try {
       const tenant = await requireTenantByPortal(db, need('portal'));
       const milestone = await retryInvoice(runtime, { db, tenant, actor: 'cli' }, need('milestone'));
       console.log(`"${milestone.name}" is ${milestone.status}; its invoice is queued`);
+      break;
+    }
+    case 'reconcile': {
+      const tenant = await requireTenantByPortal(db, need('portal'));
+      const done = await reconcileCompany(runtime, tenant);
+      if (!done) console.log('no QuickBooks company is connected');
+      else {
+        console.log(`read ${done.invoices} changed invoices since ${done.since} (${done.via})`);
+        for (const line of done.outcomes) console.log(`  ${line}`);
+      }
       break;
     }
     default:

@@ -5,9 +5,17 @@ import { hubspotWriteBack } from './hubspot-write-back.ts';
 import { invoicePush } from './invoice-push.ts';
 import type { Queues } from './queues.ts';
 import { quickbooksChanges } from './quickbooks-changes.ts';
+import { quickbooksReconcile } from './quickbooks-reconcile.ts';
 
 /** Every job the worker runs; web processes only enqueue. */
-export const JOBS = [hubspotEvents, invoicePush, hubspotWriteBack, quickbooksChanges, dealRollUp];
+export const JOBS = [
+  hubspotEvents,
+  invoicePush,
+  hubspotWriteBack,
+  quickbooksChanges,
+  dealRollUp,
+  quickbooksReconcile,
+];
 
 const EVENTS_PER_JOB = 100;
 
@@ -28,6 +36,7 @@ export function createJobs(queues: Queues, logger: Logger) {
       for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
         await queues.enqueue(quickbooksChanges, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
     },
+    reconcile: (tenantId: string, round: string) => queues.enqueue(quickbooksReconcile, { tenantId, round }),
     rollUp: (tenantId: string, dealId: string) =>
       queues.enqueue(dealRollUp, { tenantId, dealId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),
   };

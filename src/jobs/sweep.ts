@@ -4,18 +4,37 @@ import type { Db } from '../store/db.ts';
 import { stalePending } from '../store/inbox.ts';
 import { invoicePushes } from '../store/schema.ts';
 import type { Jobs } from './index.ts';
+import { RECONCILE_EVERY_MS } from './quickbooks-reconcile.ts';
 
 /**
  * Queues inbox rows still pending after `olderThanMs`: events stored while Redis was away, or
  * whose job was lost with it. Handlers skip processed rows, so a second queueing is harmless.
  */
 export async function sweepInbox(deps: { db: Db; jobs: Jobs }, olderThanMs = 30_000): Promise<number> {
-  const rows = await stalePending(deps.db, 'hubspot', new Date(Date.now() - olderThanMs));
+  const before = new Date(Date.now() - olderThanMs);
+  const round = `sweep-${Math.floor(Date.now() / 60_000)}`;
+  const hubspot = await stalePending(deps.db, 'hubspot', before);
   await deps.jobs.strict.hubspotEvents(
-    rows.map((r) => r.id),
-    `sweep-${Math.floor(Date.now() / 60_000)}`,
+    hubspot.map((r) => r.id),
+    round,
   );
-  return rows.length;
+  const quickbooks = await stalePending(deps.db, 'quickbooks', before);
+  await deps.jobs.strict.quickbooksChanges(
+    quickbooks.map((r) => r.id),
+    round,
+  );
+  return hubspot.length + quickbooks.length;
+}
+
+/** Queues each connected company's reconciliation once per period, whichever worker sweeps first. */
+export async function sweepReconciliation(
+  deps: { jobs: Jobs; quickbooks: { connectedTenants(): Promise<string[]> } },
+  everyMs = RECONCILE_EVERY_MS,
+): Promise<number> {
+  const round = `every-${Math.floor(Date.now() / everyMs)}`;
+  const tenants = await deps.quickbooks.connectedTenants();
+  for (const tenantId of tenants) await deps.jobs.strict.reconcile(tenantId, round);
+  return tenants.length;
 }
 
 /**

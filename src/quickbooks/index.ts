@@ -1,4 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
+import { qboConnections } from '../store/schema.ts';
+import { type CompanyChanges, changesSince } from './changes.ts';
 import { type Company, openCompany, type QuickBooksDeps } from './company.ts';
 import { type BillingParty, forgetCustomer, resolveCustomer } from './customers.ts';
 import { QboError } from './errors.ts';
@@ -37,6 +40,7 @@ import {
   saveConnection,
 } from './tokens.ts';
 
+export type { CompanyChanges } from './changes.ts';
 export type { QuickBooksDeps } from './company.ts';
 export type { BillingParty } from './customers.ts';
 export { QboError } from './errors.ts';
@@ -90,6 +94,8 @@ export interface QuickBooksCompany {
   readInvoice(invoiceId: string): Promise<InvoiceState | undefined>;
   /** The invoices a payment is applied to; undefined once deleted. */
   readPayment(paymentId: string): Promise<PaymentState | undefined>;
+  /** Invoices and payments changed since then (CDC, or queries where CDC cannot answer whole). */
+  changesSince(since: Date): Promise<CompanyChanges>;
   /**
    * After QuickBooks called a reference invalid (deleted, merged away, inactive): drops the cached
    * item, term and tax ids and the party's customer mapping, so the next preparation resolves them
@@ -121,6 +127,11 @@ export interface QuickBooks {
   connectionFacts(tenantId: string): Promise<ConnectionFacts>;
   /** The items and tax codes an admin may choose for invoice lines. */
   invoiceChoices(tenantId: string): Promise<InvoiceChoices>;
+  /** Where reconciliation of the tenant's company stands: read up to, and since when connected. */
+  reconciliation(tenantId: string): Promise<{ realmId: string; until: Date } | undefined>;
+  markReconciled(tenantId: string, until: Date): Promise<void>;
+  /** Every connected company's tenant, for the periodic reconciliation. */
+  connectedTenants(): Promise<string[]>;
   /** The connected company as the settings page shows it, without asking Intuit. */
   connection(tenantId: string): Promise<ConnectionSummary>;
   /** Whether invoices can reach QuickBooks now, without asking Intuit. */
@@ -159,6 +170,19 @@ export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
     async invoiceChoices(tenantId) {
       const company = await openCompany({ ...deps, limits }, tenantId);
       return invoiceChoices(company, await companyFacts(deps, company, tenantId));
+    },
+    async reconciliation(tenantId) {
+      const row = await connectionOf(deps.db, tenantId);
+      return row && { realmId: row.realmId, until: row.reconciledUntil ?? row.connectedAt };
+    },
+    async markReconciled(tenantId, until) {
+      await deps.db
+        .update(qboConnections)
+        .set({ reconciledUntil: until })
+        .where(eq(qboConnections.tenantId, tenantId));
+    },
+    async connectedTenants() {
+      return (await deps.db.select({ id: qboConnections.tenantId }).from(qboConnections)).map((r) => r.id);
     },
     async connection(tenantId) {
       const row = await connectionOf(deps.db, tenantId);
@@ -217,6 +241,7 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
       return readInvoice(company, invoiceId, facts.homeCurrency);
     },
     readPayment: (paymentId) => readPayment(company, paymentId),
+    changesSince: (since) => changesSince(company, since),
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
     async forgetReferences(party) {
       await forgetReferences(deps, company.tenantId);

@@ -13,7 +13,7 @@ type Callback = (
   data: unknown,
   response?: { status?: number; headers?: Record<string, unknown> },
 ) => void;
-type Criteria = Record<string, unknown> | { field: string; value: unknown; operator: string }[];
+type Criteria = Record<string, unknown> | { field: string; value: unknown; operator?: string }[];
 
 interface Sdk {
   findCustomers(criteria: Criteria, cb: Callback): void;
@@ -30,6 +30,7 @@ interface Sdk {
   findInvoices(criteria: Criteria, cb: Callback): void;
   getInvoice(id: string, cb: Callback): void;
   getPayment(id: string, cb: Callback): void;
+  findPayments(criteria: Criteria, cb: Callback): void;
   changeDataCapture(entities: string[], since: string, cb: Callback): void;
   sendInvoicePdf(id: string, sendTo: string | undefined, cb: Callback): void;
   createAttachable(attachable: object, cb: Callback): void;

@@ -300,6 +300,8 @@ export const qboConnections = pgTable('qbo_connections', {
     customTxnNumbers?: boolean;
   }>(),
   connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Reconciliation has read every change of the company up to here. */
+  reconciledUntil: timestamp('reconciled_until', { withTimezone: true }),
   updatedAt: updatedAt(),
 });
 

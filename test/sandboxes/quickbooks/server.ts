@@ -4,7 +4,7 @@ import express, { type Response } from 'express';
 import { adminRouter } from './admin.ts';
 import { createApiHandler, type RequestRecord } from './api.ts';
 import { type SeedCustomerInput, seedCustomer } from './entities/customer.ts';
-import { applyVoid, deleteInvoice, updateInvoice } from './entities/invoice.ts';
+import { applyVoid, createInvoice, deleteInvoice, updateInvoice } from './entities/invoice.ts';
 import { createItem } from './entities/item.ts';
 import { createPayment, deletePayment, voidPayment } from './entities/payment.ts';
 import { type FaultSettings, faultSeed, seededRandom } from './fault-injection.ts';
@@ -114,6 +114,8 @@ export interface QuickBooksSandbox {
   voidPayment(realmId: string, paymentId: string): Payment;
   deletePayment(realmId: string, paymentId: string): void;
   deleteInvoice(realmId: string, invoiceId: string): void;
+  /** Invoices a bookkeeper enters by hand for a customer: `count` of them, one service line each. */
+  enterInvoices(realmId: string, customerId: string, count: number, amount: number): Invoice[];
   /** Changes the amount of the invoice's first line (QuickBooks recomputes total and balance). */
   editInvoiceAmount(realmId: string, invoiceId: string, amount: number): Invoice;
 
@@ -355,6 +357,27 @@ export async function startQuickBooksSandbox(
       if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
       const ctx = { realm, params: new URLSearchParams(), sentEmails };
       asError(() => deleteInvoice(ctx, { Id: invoiceId, SyncToken: invoice.SyncToken }));
+    },
+    enterInvoices(realmId, customerId, count, amount) {
+      const realm = realmOf(realmId);
+      const ctx = { realm, params: new URLSearchParams(), sentEmails };
+      const item = realm.list('Item').find((i) => i.Name === 'Services')!;
+      return Array.from({ length: count }, () =>
+        structuredClone(
+          asError(() =>
+            createInvoice(ctx, {
+              CustomerRef: { value: customerId },
+              Line: [
+                {
+                  Amount: amount,
+                  DetailType: 'SalesItemLineDetail',
+                  SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: 1, UnitPrice: amount },
+                },
+              ],
+            }),
+          ),
+        ),
+      );
     },
     editInvoiceAmount(realmId, invoiceId, amount) {
       const realm = realmOf(realmId);

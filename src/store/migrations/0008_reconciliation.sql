@@ -1,0 +1,1 @@
+ALTER TABLE "qbo_connections" ADD COLUMN "reconciled_until" timestamp with time zone;
