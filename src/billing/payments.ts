@@ -75,16 +75,26 @@ async function paymentInvoices(
     .where(and(eq(qboPaymentLinks.tenantId, tenant.id), eq(qboPaymentLinks.paymentId, paymentId)));
   const payment = operation === 'Delete' ? undefined : await company.readPayment(paymentId);
   const now = payment?.invoiceIds ?? [];
-  await deps.db.transaction(async (tx) => {
+  await replacePaymentLinks(deps.db, tenant.id, paymentId, now);
+  return [...new Set([...known.map((k) => k.id), ...now])];
+}
+
+/** What a payment is applied to now replaces what it was applied to. */
+export async function replacePaymentLinks(
+  db: BillingDeps['db'],
+  tenantId: string,
+  paymentId: string,
+  invoiceIds: string[],
+): Promise<void> {
+  await db.transaction(async (tx) => {
     await tx
       .delete(qboPaymentLinks)
-      .where(and(eq(qboPaymentLinks.tenantId, tenant.id), eq(qboPaymentLinks.paymentId, paymentId)));
-    if (now.length)
+      .where(and(eq(qboPaymentLinks.tenantId, tenantId), eq(qboPaymentLinks.paymentId, paymentId)));
+    if (invoiceIds.length)
       await tx
         .insert(qboPaymentLinks)
-        .values(now.map((qboInvoiceId) => ({ tenantId: tenant.id, paymentId, qboInvoiceId })));
+        .values(invoiceIds.map((qboInvoiceId) => ({ tenantId, paymentId, qboInvoiceId })));
   });
-  return [...new Set([...known.map((k) => k.id), ...now])];
 }
 
 /**

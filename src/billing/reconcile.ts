@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { invoicePushes, qboPaymentLinks } from '../store/schema.ts';
 import type { Tenant } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
-import { settleInvoice } from './payments.ts';
+import { replacePaymentLinks, settleInvoice } from './payments.ts';
 
 /** Changes are read again from a little before the last run: clocks and commits are not exact. */
 const OVERLAP_MS = 2 * 60_000;
@@ -38,23 +38,8 @@ export async function reconcileCompany(deps: BillingDeps, tenant: Tenant): Promi
         )
         .returning({ id: qboPaymentLinks.qboInvoiceId })
     : [];
-  for (const payment of changes.payments) {
-    await deps.db.transaction(async (tx) => {
-      await tx
-        .delete(qboPaymentLinks)
-        .where(and(eq(qboPaymentLinks.tenantId, tenant.id), eq(qboPaymentLinks.paymentId, payment.id)));
-      if (payment.invoiceIds.length)
-        await tx
-          .insert(qboPaymentLinks)
-          .values(
-            payment.invoiceIds.map((qboInvoiceId) => ({
-              tenantId: tenant.id,
-              paymentId: payment.id,
-              qboInvoiceId,
-            })),
-          );
-    });
-  }
+  for (const payment of changes.payments)
+    await replacePaymentLinks(deps.db, tenant.id, payment.id, payment.invoiceIds);
   const invoiceIds = [
     ...new Set([
       ...changes.invoiceIds,
