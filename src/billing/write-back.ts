@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type BillingSummary, billingSummary } from '../domain/billing-summary.ts';
+import { today } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
 import { formatPercent, HUNDRED_PERCENT } from '../domain/percent.ts';
@@ -66,6 +67,7 @@ export async function dealBillingSummary(
         .select({
           milestoneId: invoicePushes.milestoneId,
           amount: invoicePushes.amount,
+          dueDate: invoicePushes.dueDate,
           // What QuickBooks said was received, once it was read; before, the milestone's status.
           paid: sql<
             number | null
@@ -85,7 +87,7 @@ export async function dealBillingSummary(
           ),
         )
     : [];
-  return billingSummary(schedule, rows, invoices);
+  return billingSummary(schedule, rows, invoices, today());
 }
 
 type CreatedPush = Push & { qboInvoiceId: string };

@@ -21,6 +21,8 @@ export interface BillingSummary {
   invoiced: number;
   paid: number;
   outstanding: number;
+  /** Outstanding on invoices whose due date has passed. */
+  overdue: number;
   /** The earliest planned date of a milestone not yet accepted. */
   nextMilestoneDate: CalendarDate | null;
 }
@@ -35,23 +37,33 @@ const INVOICED = new Set<MilestoneStatus>(['invoiced', 'partially_paid', 'paid']
 export function billingSummary(
   schedule: { currency: string; attention: string[] } | undefined,
   milestones: SummaryMilestone[],
-  invoices: { milestoneId: string; amount: number; paid?: number | null }[],
+  invoices: { milestoneId: string; amount: number; paid?: number | null; dueDate?: CalendarDate | null }[],
+  asOf?: CalendarDate,
 ): BillingSummary {
   const live = milestones.filter((m) => m.status !== 'cancelled');
   const status = scheduleStatus(schedule, live);
   if (!schedule || status === 'none') {
-    return { status: 'none', currency: null, invoiced: 0, paid: 0, outstanding: 0, nextMilestoneDate: null };
+    return {
+      status: 'none',
+      currency: null,
+      invoiced: 0,
+      paid: 0,
+      outstanding: 0,
+      overdue: 0,
+      nextMilestoneDate: null,
+    };
   }
   const statusOf = new Map(live.map((m) => [m.id, m.status]));
   const invoiced = sum(invoices.map((i) => i.amount));
-  const paid = sum(
-    invoices.map((i) =>
-      i.paid !== null && i.paid !== undefined
-        ? Math.min(i.paid, i.amount)
-        : statusOf.get(i.milestoneId) === 'paid'
-          ? i.amount
-          : 0,
-    ),
+  const paidOf = (i: (typeof invoices)[number]) =>
+    i.paid !== null && i.paid !== undefined
+      ? Math.min(i.paid, i.amount)
+      : statusOf.get(i.milestoneId) === 'paid'
+        ? i.amount
+        : 0;
+  const paid = sum(invoices.map(paidOf));
+  const overdue = sum(
+    invoices.filter((i) => asOf && i.dueDate && i.dueDate < asOf).map((i) => i.amount - paidOf(i)),
   );
   return {
     status,
@@ -59,6 +71,7 @@ export function billingSummary(
     invoiced: toSafe(invoiced, 'the invoiced amount'),
     paid: toSafe(paid, 'the paid amount'),
     outstanding: toSafe(invoiced - paid, 'the outstanding amount'),
+    overdue: toSafe(overdue, 'the overdue amount'),
     nextMilestoneDate: nextMilestoneDate(live),
   };
 }

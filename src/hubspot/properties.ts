@@ -46,6 +46,12 @@ export const BILLING_PROPERTIES = [
     1,
   ),
   currencyProperty('mb_outstanding', 'Outstanding', 'Invoiced to date minus paid to date.', 2),
+  currencyProperty(
+    'mb_overdue',
+    'Overdue',
+    'Outstanding on milestone invoices whose due date has passed.',
+    5,
+  ),
   {
     name: 'mb_next_milestone_date',
     label: 'Next milestone date',
@@ -80,6 +86,7 @@ export function billingPropertyValues(summary: BillingSummary) {
     mb_invoiced_to_date: money(summary.invoiced),
     mb_paid_to_date: money(summary.paid),
     mb_outstanding: money(summary.outstanding),
+    mb_overdue: money(summary.overdue),
     mb_next_milestone_date: summary.nextMilestoneDate ?? '',
     mb_schedule_status: summary.status,
   };

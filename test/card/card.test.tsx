@@ -421,6 +421,11 @@ describe('the deal card', () => {
       expect(stat('Overdue')).toBe('USD 20000.00');
       const alert = card.findAll(Alert).find((a) => a.find(Text).text?.includes('was due on'));
       expect(alert?.find(Text).text).toContain('USD 20,000.00 still open');
+      // The deal in HubSpot carries the same roll-up.
+      await eventually(
+        async () => b.hs.getDeal(tenant.portal, deal.id)?.properties,
+        (p) => p?.mb_paid_to_date === '30000.00' && p?.mb_overdue === '20000.00',
+      );
     } finally {
       b.qbo.configureWebhooks(null);
     }

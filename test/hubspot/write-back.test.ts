@@ -35,6 +35,7 @@ const PROPERTIES = [
   'mb_invoiced_to_date',
   'mb_paid_to_date',
   'mb_outstanding',
+  'mb_overdue',
   'mb_next_milestone_date',
   'mb_schedule_status',
 ];
@@ -245,12 +246,12 @@ describe('write-back of a created invoice to HubSpot', () => {
       t.ctx.hubspot.ensureBillingProperties(portalRef),
     ]);
     expect(billingGroups(portal)).toHaveLength(1);
-    expect(billingProps(portal)).toHaveLength(5);
+    expect(billingProps(portal)).toHaveLength(PROPERTIES.length);
     const definitions = hs.requests.filter(
       (r) => r.portalId === portal && r.method === 'POST' && r.path.startsWith('/crm/properties/2026-03/0-3'),
     );
     // Each definition was created exactly once; whatever else was sent met "already exists".
-    expect(definitions.filter((r) => r.status === 201)).toHaveLength(6);
+    expect(definitions.filter((r) => r.status === 201)).toHaveLength(1 + PROPERTIES.length);
     expect(definitions.every((r) => r.status === 201 || r.status === 409)).toBe(true);
 
     const before = hs.requests.filter((r) => r.portalId === portal).length;
@@ -331,7 +332,7 @@ describe('write-back of a created invoice to HubSpot', () => {
     });
     expect(removed.status).toBe(204);
     expect(await writeBack(t.ctx, push.id)).toBe('written');
-    expect(billingProps(portal)).toHaveLength(5);
+    expect(billingProps(portal)).toHaveLength(PROPERTIES.length);
     expect(hs.getDeal(portal, dealId)!.properties.mb_outstanding).toBe('4800.00');
   });
 
@@ -369,6 +370,7 @@ describe('dealBillingProperties', () => {
       mb_invoiced_to_date: '',
       mb_paid_to_date: '',
       mb_outstanding: '',
+      mb_overdue: '',
       mb_next_milestone_date: '',
       mb_schedule_status: 'none',
     });
@@ -379,6 +381,7 @@ describe('dealBillingProperties', () => {
       mb_invoiced_to_date: '0.00',
       mb_paid_to_date: '0.00',
       mb_outstanding: '0.00',
+      mb_overdue: '0.00',
       mb_next_milestone_date: '2026-11-02',
       mb_schedule_status: 'draft',
     });
@@ -390,6 +393,7 @@ describe('dealBillingProperties', () => {
       mb_invoiced_to_date: '24000.00',
       mb_paid_to_date: '4800.00',
       mb_outstanding: '19200.00',
+      mb_overdue: '0.00',
       mb_next_milestone_date: '2027-02-01',
       mb_schedule_status: 'active',
     });
@@ -419,6 +423,7 @@ describe('dealBillingProperties', () => {
       mb_invoiced_to_date: '48000.00',
       mb_paid_to_date: '4800.00',
       mb_outstanding: '43200.00',
+      mb_overdue: '0.00',
       mb_next_milestone_date: '',
       mb_schedule_status: 'complete',
     });
