@@ -6,6 +6,7 @@ import { addNoteOnce, type NoteRequest } from './notes.ts';
 import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
 import { type DealStage, dealStages } from './pipelines.ts';
 import { ensureBillingProperties, writeBillingSummary } from './properties.ts';
+import { createTask, type TaskRequest } from './tasks.ts';
 import { hubspotTokens, issued } from './tokens.ts';
 
 export type { HubSpotDeps, Portal } from './client.ts';
@@ -17,6 +18,7 @@ export { HubSpotOAuthError, hubspotApp, SCOPES } from './oauth.ts';
 export type { DealStage } from './pipelines.ts';
 export { BILLING_PROPERTIES, billingPropertyValues } from './properties.ts';
 export { verifyV3 } from './signature.ts';
+export type { TaskRequest } from './tasks.ts';
 
 /** What the HubSpot install's code exchange learned: the portal, who installed, their grant. */
 export interface Installation {
@@ -47,6 +49,8 @@ export interface HubSpot {
     summary: BillingSummary,
   ): Promise<'written' | 'deal_not_found'>;
   addNoteOnce(portal: Portal, note: NoteRequest): Promise<string>;
+  /** A task on the deal for its owner; not repeated when its outcome is unknown. */
+  createTask(portal: Portal, task: TaskRequest): Promise<string>;
 }
 
 export function createHubSpot(deps: HubSpotDeps): HubSpot {
@@ -89,5 +93,6 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
     writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),
     addNoteOnce: (portal, note) => addNoteOnce(conn, portal, note),
+    createTask: (portal, task) => createTask(conn, portal, task),
   };
 }

@@ -3,6 +3,7 @@ import { DEAL_ROLL_UP_WINDOW, dealRollUp } from './deal-roll-up.ts';
 import { hubspotEvents } from './hubspot-events.ts';
 import { hubspotWriteBack } from './hubspot-write-back.ts';
 import { invoicePush } from './invoice-push.ts';
+import { overdueReminders } from './overdue-reminders.ts';
 import type { Queues } from './queues.ts';
 import { quickbooksChanges } from './quickbooks-changes.ts';
 import { quickbooksReconcile } from './quickbooks-reconcile.ts';
@@ -36,6 +37,8 @@ export function createJobs(queues: Queues, logger: Logger) {
       for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
         await queues.enqueue(quickbooksChanges, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
     },
+    remind: (tenantId: string, asOf: string, round?: string) =>
+      queues.enqueue(overdueReminders, { tenantId, asOf, round }),
     reconcile: (tenantId: string, round: string) => queues.enqueue(quickbooksReconcile, { tenantId, round }),
     rollUp: (tenantId: string, dealId: string) =>
       queues.enqueue(dealRollUp, { tenantId, dealId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),

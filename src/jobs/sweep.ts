@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { resumeWaiting, WAITING_FOR } from '../billing/retry.ts';
+import { today } from '../domain/dates.ts';
 import type { Db } from '../store/db.ts';
 import { stalePending } from '../store/inbox.ts';
-import { invoicePushes } from '../store/schema.ts';
+import { invoicePushes, tenants } from '../store/schema.ts';
 import type { Jobs } from './index.ts';
 import { RECONCILE_EVERY_MS } from './quickbooks-reconcile.ts';
 
@@ -74,3 +75,13 @@ export async function sweepPushes(deps: { db: Db; jobs: Jobs }, olderThanMs = 60
 }
 
 const RESUME_UNAVAILABLE_AFTER_MS = 15 * 60_000;
+
+/** Queues today's overdue reminders of each tenant whose policy is on; one job per tenant and day. */
+export async function sweepReminders(deps: { db: Db; jobs: Jobs }, asOf = today()): Promise<number> {
+  const rows = await deps.db
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(sql`(${tenants.settings} -> 'reminders' ->> 'enabled')::boolean is true`);
+  for (const { id } of rows) await deps.jobs.strict.remind(id, asOf);
+  return rows.length;
+}

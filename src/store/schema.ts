@@ -52,6 +52,19 @@ export interface TenantSettings {
   taxable?: boolean;
   /** Have QuickBooks email each invoice to the billing contact. */
   emailInvoices?: boolean;
+  /** Overdue reminders; off unless set. */
+  reminders?: ReminderPolicy;
+}
+
+export interface ReminderPolicy {
+  enabled: boolean;
+  /** Days after the due date of the first reminder. */
+  firstAfterDays: number;
+  /** Days between reminders after the first. */
+  everyDays: number;
+  maxReminders: number;
+  /** QuickBooks customer ids never reminded. */
+  excludedCustomerIds: string[];
 }
 
 export const apiKeys = pgTable('api_keys', {
@@ -377,6 +390,29 @@ export const qboPaymentLinks = pgTable(
     qboInvoiceId: text('qbo_invoice_id').notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.paymentId, t.qboInvoiceId] })],
+);
+
+/**
+ * Overdue reminders, one row per invoice and step of the tenant's policy: the row is claimed
+ * before anything is sent, so however many workers look, a step is sent at most once.
+ */
+export const invoiceReminders = pgTable(
+  'invoice_reminders',
+  {
+    pushId: text('push_id')
+      .notNull()
+      .references(() => invoicePushes.id),
+    step: integer().notNull(),
+    tenantId: tenantId(),
+    /** sending: claimed; sent; skipped: paid meanwhile; failed: see error (not sent again by itself). */
+    status: text().$type<'sending' | 'sent' | 'skipped' | 'failed'>().notNull(),
+    asOf: calendarDate('as_of').notNull(),
+    hubspotTaskId: text('hubspot_task_id'),
+    error: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.pushId, t.step] })],
 );
 
 /** Which QuickBooks customer bills a HubSpot company (or a contact when a deal has no company). */

@@ -3,14 +3,14 @@ import type { Queryable } from '../store/db.ts';
 import { type TenantSettings, tenants } from '../store/schema.ts';
 import type { Tenant } from './repository.ts';
 
-/** The invoice defaults an admin sets in the settings page; `null` clears a choice. */
-export type InvoiceDefaults = { [K in keyof TenantSettings]?: TenantSettings[K] | null };
+/** What an admin changes in the settings page; `null` clears a choice. */
+export type SettingsChanges = { [K in keyof TenantSettings]?: TenantSettings[K] | null };
 
 /** Merges the changes into the tenant's settings in one statement, so two saves never lose each other's fields. */
-export async function updateInvoiceDefaults(
+export async function updateSettings(
   db: Queryable,
   tenant: Tenant,
-  changes: InvoiceDefaults,
+  changes: SettingsChanges,
 ): Promise<TenantSettings> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== null && v !== undefined));
   const cleared = Object.entries(changes)

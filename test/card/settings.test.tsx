@@ -132,6 +132,32 @@ describe('the settings page', () => {
     });
   }, 60_000);
 
+  it('saves the overdue reminder policy, off by default; a bad interval is refused by its field', async () => {
+    const tenant = await b.connectedTenant();
+    const page = renderSettings(tenant.portal);
+    const toggle = () => page.find(Toggle, { name: 'reminders.enabled' });
+    await page.waitFor(() => expect(toggle().props.checked).toBe(false), WAIT);
+    (toggle().trigger as (e: 'onChange', v: boolean) => void)('onChange', true);
+    await type(page, 'everyDays', '0');
+    click(page, 'save-reminders');
+    await page.waitFor(
+      () => expect(page.find(Input, { name: 'everyDays' }).props.validationMessage).toContain('everyDays'),
+      WAIT,
+    );
+    expect((await settingsOf(tenant.tenant.id)).reminders).toBeUndefined();
+    await type(page, 'everyDays', '14');
+    await type(page, 'excludedCustomerIds', '58, 61');
+    click(page, 'save-reminders');
+    await page.waitFor(() => expect(page.find(Alert).text).toContain('new policy'), WAIT);
+    expect((await settingsOf(tenant.tenant.id)).reminders).toEqual({
+      enabled: true,
+      firstAfterDays: 3,
+      everyDays: 14,
+      maxReminders: 3,
+      excludedCustomerIds: ['58', '61'],
+    });
+  }, 60_000);
+
   it('creates a template with its total checked while typing, edits it and deletes it', async () => {
     const tenant = await b.connectedTenant();
     const page = renderSettings(tenant.portal);

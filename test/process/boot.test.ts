@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
+import { JOBS } from '../../src/jobs/index.ts';
 import { freePort } from '../support/net.ts';
 import { killStarted, spawnNode } from '../support/processes.ts';
 
@@ -65,7 +66,9 @@ describe('the worker process', () => {
     );
     for (let i = 0; i < 150 && !worker.output().includes('worker started'); i++)
       await new Promise((r) => setTimeout(r, 100));
-    expect(worker.output()).toContain('"jobs":["hubspot-events","invoice-push","hubspot-write-back"]');
+    // Every kind of job runs in the worker process.
+    expect(worker.output()).toContain(`"jobs":${JSON.stringify(JOBS.map((j) => j.id))}`);
+    expect(JOBS.map((j) => j.id)).toEqual(expect.arrayContaining(['invoice-push', 'quickbooks-changes']));
     const stopping = Date.now();
     worker.child.kill('SIGTERM');
     expect(await worker.exited, worker.output()).toBe(0);

@@ -94,8 +94,8 @@ function setRateHeaders(res: Response, max: number, remaining: number, intervalM
 }
 
 export function objectScope(type: ObjectTypeName, mode: 'read' | 'write'): string {
-  // Notes are engagements guarded by the contacts scopes.
-  const objectName = type === 'notes' ? 'contacts' : type;
+  // Notes and tasks are engagements guarded by the contacts scopes.
+  const objectName = type === 'notes' || type === 'tasks' ? 'contacts' : type;
   return `crm.objects.${objectName}.${mode}`;
 }
 

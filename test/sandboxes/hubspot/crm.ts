@@ -178,6 +178,13 @@ export function crmObjectsRouter(ctx: SandboxContext): Router {
     if (typeof input !== 'object' || Array.isArray(input))
       return validationError(res, 'properties must be an object');
     const { values, failures } = ctx.state.validateProperties(portal, type, input);
+    if (type === 'tasks' && !values.hs_timestamp && !failures.some((f) => f.name === 'hs_timestamp')) {
+      failures.push({
+        name: 'hs_timestamp',
+        error: 'REQUIRED_PROPERTY',
+        message: 'hs_timestamp is required',
+      });
+    }
     if (type === 'notes') {
       if (!values.hs_timestamp && !failures.some((f) => f.name === 'hs_timestamp')) {
         failures.push({

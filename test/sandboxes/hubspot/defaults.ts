@@ -46,6 +46,7 @@ export const DEFAULT_READ_PROPERTIES: Record<ObjectTypeName, string[]> = {
   companies: ['createdate', 'domain', 'hs_lastmodifieddate', 'hs_object_id', 'name'],
   contacts: ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'],
   notes: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+  tasks: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
 };
 
 /** Properties HubSpot always adds to a read, even when others were named explicitly. */
@@ -54,6 +55,7 @@ export const ALWAYS_RETURNED: Record<ObjectTypeName, string[]> = {
   companies: ['createdate', 'hs_lastmodifieddate', 'hs_object_id'],
   contacts: ['createdate', 'lastmodifieddate', 'hs_object_id'],
   notes: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+  tasks: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
 };
 
 /** Name of the "last modified" property, which differs for contacts. */
@@ -62,6 +64,7 @@ export const LAST_MODIFIED_PROPERTY: Record<ObjectTypeName, string> = {
   companies: 'hs_lastmodifieddate',
   contacts: 'lastmodifieddate',
   notes: 'hs_lastmodifieddate',
+  tasks: 'hs_lastmodifieddate',
 };
 
 export const CREATED_PROPERTY: Record<ObjectTypeName, string> = {
@@ -69,6 +72,7 @@ export const CREATED_PROPERTY: Record<ObjectTypeName, string> = {
   companies: 'createdate',
   contacts: 'createdate',
   notes: 'hs_createdate',
+  tasks: 'hs_createdate',
 };
 
 /** Free-text `query` in search looks at these properties. */
@@ -77,6 +81,7 @@ export const SEARCHABLE_TEXT: Record<ObjectTypeName, string[]> = {
   companies: ['name', 'domain', 'website', 'phone'],
   contacts: ['firstname', 'lastname', 'email', 'phone', 'company'],
   notes: ['hs_note_body'],
+  tasks: ['hs_task_subject', 'hs_task_body'],
 };
 
 const DEFAULT_GROUPS: Record<ObjectTypeName, Array<[string, string]>> = {
@@ -94,6 +99,7 @@ const DEFAULT_GROUPS: Record<ObjectTypeName, Array<[string, string]>> = {
     ['contact_activity', 'Contact activity'],
   ],
   notes: [['engagement', 'Engagement']],
+  tasks: [['task', 'Task information']],
 };
 
 export function defaultGroups(type: ObjectTypeName): PropertyGroupDefinition[] {
@@ -228,11 +234,70 @@ const NOTE_PROPS: PropSpec[] = [
   ['hs_object_id', 'Record ID', 'number', 'number', 'engagement', READ_ONLY],
 ];
 
+const TASK_PROPS: PropSpec[] = [
+  ['hs_timestamp', 'Due date', 'datetime', 'date', 'task'],
+  ['hs_task_subject', 'Task title', 'string', 'text', 'task'],
+  ['hs_task_body', 'Notes', 'string', 'html', 'task'],
+  [
+    'hs_task_status',
+    'Task status',
+    'enumeration',
+    'select',
+    'task',
+    {
+      options: [
+        { label: 'Not started', value: 'NOT_STARTED', hidden: false, displayOrder: 0 },
+        { label: 'Completed', value: 'COMPLETED', hidden: false, displayOrder: 1 },
+      ],
+    },
+  ],
+  [
+    'hs_task_priority',
+    'Priority',
+    'enumeration',
+    'select',
+    'task',
+    {
+      options: [
+        { label: 'Low', value: 'LOW', hidden: false, displayOrder: 0 },
+        { label: 'Medium', value: 'MEDIUM', hidden: false, displayOrder: 1 },
+        { label: 'High', value: 'HIGH', hidden: false, displayOrder: 2 },
+      ],
+    },
+  ],
+  [
+    'hs_task_type',
+    'Task type',
+    'enumeration',
+    'select',
+    'task',
+    {
+      options: [
+        { label: 'Email', value: 'EMAIL', hidden: false, displayOrder: 0 },
+        { label: 'Call', value: 'CALL', hidden: false, displayOrder: 1 },
+        { label: 'To-do', value: 'TODO', hidden: false, displayOrder: 2 },
+      ],
+    },
+  ],
+  [
+    'hubspot_owner_id',
+    'Assigned to',
+    'enumeration',
+    'select',
+    'task',
+    { externalOptions: true, referencedObjectType: 'OWNER' },
+  ],
+  ['hs_createdate', 'Created at', 'datetime', 'date', 'task', READ_ONLY],
+  ['hs_lastmodifieddate', 'Last modified date', 'datetime', 'date', 'task', READ_ONLY],
+  ['hs_object_id', 'Record ID', 'number', 'number', 'task', READ_ONLY],
+];
+
 const PROPS: Record<ObjectTypeName, PropSpec[]> = {
   deals: DEAL_PROPS,
   companies: COMPANY_PROPS,
   contacts: CONTACT_PROPS,
   notes: NOTE_PROPS,
+  tasks: TASK_PROPS,
 };
 
 const DEAL_TYPE_OPTIONS: PropertyOption[] = [
@@ -370,6 +435,8 @@ export const ASSOCIATION_TYPES: AssociationTypeDef[] = [
   { typeId: 202, from: 'notes', to: 'contacts', name: 'note_to_contact', label: null, inverse: 201 },
   { typeId: 213, from: 'deals', to: 'notes', name: 'deal_to_note', label: null, inverse: 214 },
   { typeId: 214, from: 'notes', to: 'deals', name: 'note_to_deal', label: null, inverse: 213 },
+  { typeId: 215, from: 'deals', to: 'tasks', name: 'deal_to_task', label: null, inverse: 216 },
+  { typeId: 216, from: 'tasks', to: 'deals', name: 'task_to_deal', label: null, inverse: 215 },
 ];
 
 export const ASSOCIATION_TYPE_BY_ID = new Map(ASSOCIATION_TYPES.map((t) => [t.typeId, t]));

@@ -15,7 +15,7 @@ import type {
 const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
 
 function schemaName(type: ObjectTypeName): string {
-  return type === 'notes' ? 'contacts' : type;
+  return type === 'notes' || type === 'tasks' ? 'contacts' : type;
 }
 
 function readScopes(type: ObjectTypeName): string[] {

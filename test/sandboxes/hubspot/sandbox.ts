@@ -270,6 +270,18 @@ export class HubSpotSandbox {
     });
   }
 
+  /** Tasks associated with the deal, as a deal owner sees them in HubSpot. */
+  tasksFor(
+    portalId: number,
+    dealId: string | number,
+  ): { id: string; properties: Record<string, string | null> }[] {
+    const portal = this.state.requirePortal(portalId);
+    return this.state.associationsOf(portal, 'deals', String(dealId), 'tasks').map((edge) => {
+      const task = portal.objects.tasks.get(edge.toId)!;
+      return { id: task.id, properties: { ...task.properties } };
+    });
+  }
+
   propertiesOf(portalId: number, objectType: ObjectTypeName): PropertyDefinition[] {
     return [...this.state.requirePortal(portalId).properties[objectType].values()].map((p) =>
       structuredClone(p),

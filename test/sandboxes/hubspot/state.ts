@@ -31,7 +31,7 @@ export interface AddPortalOptions {
   currencies?: string[];
 }
 
-const OBJECT_TYPES: ObjectTypeName[] = ['deals', 'companies', 'contacts', 'notes'];
+const OBJECT_TYPES: ObjectTypeName[] = ['deals', 'companies', 'contacts', 'notes', 'tasks'];
 
 function perType<T>(make: (type: ObjectTypeName) => T): Record<ObjectTypeName, T> {
   return {
@@ -39,6 +39,7 @@ function perType<T>(make: (type: ObjectTypeName) => T): Record<ObjectTypeName, T
     companies: make('companies'),
     contacts: make('contacts'),
     notes: make('notes'),
+    tasks: make('tasks'),
   };
 }
 
@@ -57,6 +58,9 @@ export function resolveObjectType(raw: string): ObjectTypeName | undefined {
     notes: 'notes',
     note: 'notes',
     '0-46': 'notes',
+    tasks: 'tasks',
+    task: 'tasks',
+    '0-27': 'tasks',
   };
   return aliases[key];
 }

@@ -1,11 +1,12 @@
 /** Object types the sandbox stores; the string is the plural name HubSpot uses in URLs and association keys. */
-export type ObjectTypeName = 'deals' | 'companies' | 'contacts' | 'notes';
+export type ObjectTypeName = 'deals' | 'companies' | 'contacts' | 'notes' | 'tasks';
 
 export const OBJECT_TYPE_IDS: Record<ObjectTypeName, string> = {
   contacts: '0-1',
   companies: '0-2',
   deals: '0-3',
   notes: '0-46',
+  tasks: '0-27',
 };
 
 /** Singular upper-case names, as HubSpot writes them in batch error messages. */
@@ -14,6 +15,7 @@ export const OBJECT_TYPE_SINGULAR: Record<ObjectTypeName, string> = {
   companies: 'COMPANY',
   deals: 'DEAL',
   notes: 'NOTE',
+  tasks: 'TASK',
 };
 
 export type PropertyValue = string | null;

@@ -5,6 +5,7 @@ import { AcceptanceWebhookSection } from './AcceptanceWebhookSection.tsx';
 import { ApiKeysSection } from './ApiKeysSection.tsx';
 import { InvoiceDefaultsSection } from './InvoiceDefaultsSection.tsx';
 import { QuickBooksSection } from './QuickBooksSection.tsx';
+import { RemindersSection } from './RemindersSection.tsx';
 import { TemplatesSection } from './TemplatesSection.tsx';
 import type { SettingsOverview } from './types.ts';
 
@@ -62,6 +63,8 @@ export function Settings({ asker }: { asker: Asker }) {
         connected={overview.quickbooks.state === 'connected'}
         onChanged={changed}
       />
+      <Divider />
+      <RemindersSection api={api} policy={overview.reminders} onChanged={changed} />
       <Divider />
       <TemplatesSection api={api} onChanged={setNote} />
       <Divider />

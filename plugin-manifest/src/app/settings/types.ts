@@ -19,9 +19,18 @@ export interface InvoiceDefaults {
   emailInvoices?: boolean;
 }
 
+export interface ReminderPolicy {
+  enabled: boolean;
+  firstAfterDays: number;
+  everyDays: number;
+  maxReminders: number;
+  excludedCustomerIds: string[];
+}
+
 export interface SettingsOverview {
   quickbooks: QuickBooksConnection;
   invoiceDefaults: InvoiceDefaults;
+  reminders: ReminderPolicy;
 }
 
 export interface Choices {
