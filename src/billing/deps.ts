@@ -13,8 +13,8 @@ export interface BillingJobs {
   /** `round` tells a deliberate re-run (a manual retry, a sweep) from a duplicate of the first. */
   invoicePush(pushId: string, round?: string): Promise<void>;
   writeBack(pushId: string, round?: string): Promise<void>;
-  /** The deal's money roll-up to HubSpot, collapsed with the other changes of the moment. */
-  rollUp(tenantId: string, dealId: string): Promise<void>;
+  /** Writes the tenant's pending deal roll-ups to HubSpot, collapsed with the other changes of the moment. */
+  rollUp(tenantId: string): Promise<void>;
 }
 
 /** What the billing layer works with: storage, the two platforms, and its background jobs. */

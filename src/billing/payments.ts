@@ -1,12 +1,13 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { MilestoneEvent, MilestoneStatus } from '../domain/lifecycle.ts';
 import { displayMoney } from '../domain/money.ts';
-import type { InvoiceState, QboChange, QuickBooksCompany } from '../quickbooks/index.ts';
+import type { InvoiceState, PaymentState, QboChange } from '../quickbooks/index.ts';
 import { requireMilestone } from '../schedules/service.ts';
 import { applyTransition, recordTransition } from '../schedules/transition.ts';
 import { invoicePushes, milestones, qboPaymentLinks, schedules } from '../store/schema.ts';
 import type { Tenant } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
+import { rollUpLater } from './roll-up.ts';
 
 type Push = typeof invoicePushes.$inferSelect;
 
@@ -27,56 +28,63 @@ const PAYMENT_EVENT: Record<string, MilestoneEvent> = {
 };
 
 /**
- * A change in a connected QuickBooks company, as webhook or reconciliation reports it: the invoices
- * it touches are read afresh and each milestone follows what QuickBooks shows now. Re-reading
- * makes redeliveries, reorderings and both webhook formats of one change land on the same state.
+ * Changes in a connected QuickBooks company, as its webhooks report them: the invoices they touch
+ * are read afresh, all at once (a query per 200 invoices, another for the payments), and each
+ * milestone follows what QuickBooks shows now. Re-reading makes redeliveries, reorderings and both
+ * webhook formats of one change land on the same state. Answers an outcome per change.
  */
-export async function applyQuickBooksChange(
+export async function applyQuickBooksChanges(
   deps: BillingDeps,
   tenant: Tenant,
-  change: Pick<QboChange, 'entity' | 'entityId' | 'operation'>,
-  cause: string,
-): Promise<string> {
-  if (change.entity !== 'Payment' && change.entity !== 'Invoice') return `ignored: ${change.entity} changes`;
+  changes: (Pick<QboChange, 'entity' | 'entityId' | 'operation'> & { cause: string })[],
+): Promise<string[]> {
+  const relevant = (c: (typeof changes)[number]) => c.entity === 'Payment' || c.entity === 'Invoice';
+  if (!changes.some(relevant)) return changes.map((c) => `ignored: ${c.entity} changes`);
   const company = await deps.quickbooks.company(tenant.id);
-  const invoiceIds =
-    change.entity === 'Invoice'
-      ? [change.entityId]
-      : await paymentInvoices(deps, tenant, company, change.entityId, change.operation);
+  const paymentIds = [...new Set(changes.filter((c) => c.entity === 'Payment').map((c) => c.entityId))];
+  const readable = paymentIds.filter((id) =>
+    changes.some((c) => c.entity === 'Payment' && c.entityId === id && c.operation !== 'Delete'),
+  );
+  const [payments, known] = await Promise.all([
+    readable.length ? company.readPayments(readable) : new Map<string, PaymentState>(),
+    paymentIds.length
+      ? deps.db
+          .select()
+          .from(qboPaymentLinks)
+          .where(and(eq(qboPaymentLinks.tenantId, tenant.id), inArray(qboPaymentLinks.paymentId, paymentIds)))
+      : [],
+  ]);
+  // Which invoices each payment touched: where it is applied now, and where it was when last read.
+  const touched = new Map<string, string[]>();
+  for (const id of paymentIds) {
+    const now = payments.get(id)?.invoiceIds ?? [];
+    const before = known.filter((k) => k.paymentId === id).map((k) => k.qboInvoiceId);
+    touched.set(id, [...new Set([...before, ...now])]);
+    await replacePaymentLinks(deps.db, tenant.id, id, now);
+  }
+  const invoicesOf = (c: (typeof changes)[number]) =>
+    c.entity === 'Invoice' ? [c.entityId] : c.entity === 'Payment' ? (touched.get(c.entityId) ?? []) : [];
+  const invoiceIds = [...new Set(changes.flatMap(invoicesOf))];
   const ours = invoiceIds.length
     ? await deps.db
         .select()
         .from(invoicePushes)
         .where(and(eq(invoicePushes.tenantId, tenant.id), inArray(invoicePushes.qboInvoiceId, invoiceIds)))
     : [];
-  if (ours.length === 0) return 'ignored: not an invoice of the app';
-  const outcomes: string[] = [];
+  const states = ours.length
+    ? await company.readInvoices(ours.map((p) => p.qboInvoiceId!))
+    : new Map<string, InvoiceState>();
+  const settled = new Map<string, string>();
   for (const push of ours) {
-    const state = await company.readInvoice(push.qboInvoiceId!);
-    outcomes.push(`${push.docNumber} ${await settleInvoice(deps, push, state, cause)}`);
+    const cause = changes.find((c) => invoicesOf(c).includes(push.qboInvoiceId!))!.cause;
+    const state = states.get(push.qboInvoiceId!);
+    settled.set(push.qboInvoiceId!, `${push.docNumber} ${await settleInvoice(deps, push, state, cause)}`);
   }
-  return outcomes.join(', ');
-}
-
-/**
- * The invoices a payment is applied to now, and those it was applied to when last read (a deleted
- * or voided payment no longer names them). The links are kept up to date for the next change.
- */
-async function paymentInvoices(
-  deps: BillingDeps,
-  tenant: Tenant,
-  company: QuickBooksCompany,
-  paymentId: string,
-  operation: string,
-): Promise<string[]> {
-  const known = await deps.db
-    .select({ id: qboPaymentLinks.qboInvoiceId })
-    .from(qboPaymentLinks)
-    .where(and(eq(qboPaymentLinks.tenantId, tenant.id), eq(qboPaymentLinks.paymentId, paymentId)));
-  const payment = operation === 'Delete' ? undefined : await company.readPayment(paymentId);
-  const now = payment?.invoiceIds ?? [];
-  await replacePaymentLinks(deps.db, tenant.id, paymentId, now);
-  return [...new Set([...known.map((k) => k.id), ...now])];
+  return changes.map((c) => {
+    if (!relevant(c)) return `ignored: ${c.entity} changes`;
+    const mine = invoicesOf(c).flatMap((id) => settled.get(id) ?? []);
+    return mine.length ? mine.join(', ') : 'ignored: not an invoice of the app';
+  });
 }
 
 /** What a payment is applied to now replaces what it was applied to. */
@@ -104,7 +112,7 @@ export async function replacePaymentLinks(
  * written over. Each change is a transition naming its cause.
  */
 export async function settleInvoice(
-  deps: Pick<BillingDeps, 'db' | 'jobs' | 'logger'>,
+  deps: Pick<BillingDeps, 'db' | 'jobs' | 'logger' | 'redis'>,
   push: Push,
   state: InvoiceState | undefined,
   cause: string,
@@ -198,7 +206,7 @@ export async function settleInvoice(
       .from(milestones)
       .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
       .where(eq(milestones.id, push.milestoneId));
-    if (row) await deps.jobs.rollUp(push.tenantId, row.dealId);
+    if (row) await rollUpLater(deps, push.tenantId, row.dealId);
   }
   return outcome;
 }

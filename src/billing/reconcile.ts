@@ -58,8 +58,9 @@ export async function reconcileCompany(deps: BillingDeps, tenant: Tenant): Promi
           inArray(invoicePushes.qboInvoiceId, invoiceIds.slice(i, i + 500)),
         ),
       );
+    const states = ours.length ? await company.readInvoices(ours.map((p) => p.qboInvoiceId!)) : new Map();
     for (const push of ours) {
-      const state = await company.readInvoice(push.qboInvoiceId!);
+      const state = states.get(push.qboInvoiceId!);
       const outcome = await settleInvoice(deps, push, state, `reconcile:${startedAt.toISOString()}`);
       if (outcome !== 'unchanged') outcomes.push(`${push.docNumber} ${outcome}`);
     }

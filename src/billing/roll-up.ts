@@ -1,14 +1,54 @@
+import type { BillingSummary } from '../domain/billing-summary.ts';
 import { portalOf, requireTenant } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
 import { dealBillingSummary } from './write-back.ts';
 
+const pendingKey = (tenantId: string) => `rollup:pending:${tenantId}`;
+const PER_CALL = 100;
+
 /**
- * The deal's billing properties in HubSpot, from the database as it stands when this runs: a burst
- * of payments on one deal, collapsed into one job, costs one HubSpot call.
+ * Marks the deal's money roll-up as due and queues the tenant's roll-up job: every deal that
+ * changed in the same moment is written by one job, a hundred deals per HubSpot call.
  */
-export async function rollUpDeal(deps: BillingDeps, tenantId: string, dealId: string): Promise<string> {
+export async function rollUpLater(
+  deps: Pick<BillingDeps, 'redis' | 'jobs' | 'logger'>,
+  tenantId: string,
+  dealId: string,
+) {
+  try {
+    await deps.redis.sadd(pendingKey(tenantId), dealId);
+  } catch (error) {
+    // The money is settled in the database; the deal's next change or reconciliation writes it.
+    deps.logger.warn({ tenantId, dealId, err: (error as Error).message }, 'roll-up not marked');
+    return;
+  }
+  await deps.jobs.rollUp(tenantId);
+}
+
+/**
+ * Writes the roll-ups of the tenant's pending deals from the database as it stands when this
+ * runs. A deal whose write fails is marked pending again before the job fails, so a retry has it.
+ */
+export async function rollUpPending(
+  deps: BillingDeps,
+  tenantId: string,
+): Promise<{ written: number; gone: number }> {
   const tenant = await requireTenant(deps.db, tenantId);
-  const summary = await dealBillingSummary(deps.db, tenantId, dealId);
-  const written = await deps.hubspot.writeBillingSummary(portalOf(tenant), dealId, summary);
-  return written;
+  let written = 0;
+  let gone = 0;
+  for (;;) {
+    const dealIds = await deps.redis.spop(pendingKey(tenantId), PER_CALL);
+    if (dealIds.length === 0) return { written, gone };
+    try {
+      const deals: { dealId: string; summary: BillingSummary }[] = [];
+      for (const dealId of dealIds)
+        deals.push({ dealId, summary: await dealBillingSummary(deps.db, tenantId, dealId) });
+      const result = await deps.hubspot.writeBillingSummaries(portalOf(tenant), deals);
+      written += result.written.length;
+      gone += result.notFound.length;
+    } catch (error) {
+      await deps.redis.sadd(pendingKey(tenantId), ...dealIds);
+      throw error;
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { type Deal, fetchDeal, recentDeal } from './deals.ts';
 import { addNoteOnce, type NoteRequest } from './notes.ts';
 import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
 import { type DealStage, dealStages } from './pipelines.ts';
-import { ensureBillingProperties, writeBillingSummary } from './properties.ts';
+import { ensureBillingProperties, writeBillingSummaries, writeBillingSummary } from './properties.ts';
 import { createTask, type TaskRequest } from './tasks.ts';
 import { hubspotTokens, issued } from './tokens.ts';
 
@@ -48,6 +48,11 @@ export interface HubSpot {
     dealId: string,
     summary: BillingSummary,
   ): Promise<'written' | 'deal_not_found'>;
+  /** Many deals' roll-ups, 100 per call; answers the deals HubSpot no longer has. */
+  writeBillingSummaries(
+    portal: Portal,
+    deals: { dealId: string; summary: BillingSummary }[],
+  ): Promise<{ written: string[]; notFound: string[] }>;
   addNoteOnce(portal: Portal, note: NoteRequest): Promise<string>;
   /** A task on the deal for its owner; not repeated when its outcome is unknown. */
   createTask(portal: Portal, task: TaskRequest): Promise<string>;
@@ -92,6 +97,7 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
       }),
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
     writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),
+    writeBillingSummaries: (portal, deals) => writeBillingSummaries(conn, portal, deals),
     addNoteOnce: (portal, note) => addNoteOnce(conn, portal, note),
     createTask: (portal, task) => createTask(conn, portal, task),
   };

@@ -170,6 +170,82 @@ export async function writeBillingSummary(
   throw new DomainError('hubspot_error', 'HubSpot does not know the milestone billing deal properties');
 }
 
+const BATCH = 100;
+const BatchUpdated = z.object({
+  results: z.array(z.object({ id: z.string() })),
+  errors: z
+    .array(
+      z.object({
+        category: z.string(),
+        context: z
+          .object({ ids: z.array(z.string()) })
+          .partial()
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+/**
+ * Many deals' roll-ups in as few calls as HubSpot allows: 100 deals per batch update. Answers the
+ * deals HubSpot no longer has; a property someone deleted is created again, as for one deal.
+ */
+export async function writeBillingSummaries(
+  deps: Deps,
+  portal: Portal,
+  deals: { dealId: string; summary: BillingSummary }[],
+): Promise<{ written: string[]; notFound: string[] }> {
+  await ensureBillingProperties(deps, portal);
+  const written: string[] = [];
+  const notFound: string[] = [];
+  for (let i = 0; i < deals.length; i += BATCH) {
+    const inputs = deals
+      .slice(i, i + BATCH)
+      .map((d) => ({ id: d.dealId, properties: billingPropertyValues(d.summary) }));
+    let answer = await batchUpdate(deps, portal, inputs);
+    if (!answer) {
+      await deps.db
+        .update(hubspotInstalls)
+        .set({ propertiesReadyAt: null })
+        .where(eq(hubspotInstalls.tenantId, portal.tenantId));
+      await ensureBillingProperties(deps, portal);
+      answer = await batchUpdate(deps, portal, inputs);
+      if (!answer)
+        throw new DomainError('hubspot_error', 'HubSpot does not know the milestone billing deal properties');
+    }
+    written.push(...answer.results.map((r) => r.id));
+    for (const e of answer.errors ?? [])
+      if (e.category === 'OBJECT_NOT_FOUND') notFound.push(...(e.context?.ids ?? []));
+  }
+  return { written, notFound };
+}
+
+function batchUpdate(
+  deps: Deps,
+  portal: Portal,
+  inputs: { id: string; properties: Record<string, string> }[],
+) {
+  return withHubSpot(
+    deps,
+    portal,
+    async (client) => {
+      try {
+        return await request(
+          client,
+          { method: 'POST', path: '/crm/objects/2026-03/0-3/batch/update', body: { inputs } },
+          BatchUpdated,
+        );
+      } catch (error) {
+        const { code, body } = error as { code?: unknown; body?: unknown };
+        if (code === 207) return BatchUpdated.parse(body);
+        if (code === 400 && JSON.stringify(body ?? '').includes('PROPERTY_DOESNT_EXIST')) return undefined;
+        throw error;
+      }
+    },
+    { safeToRepeat: true },
+  );
+}
+
 /** False when HubSpot refuses the values because a property does not exist. */
 function patchDeal(deps: Deps, portal: Portal, dealId: string, values: Record<string, string>) {
   return withHubSpot(

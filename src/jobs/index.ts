@@ -40,8 +40,8 @@ export function createJobs(queues: Queues, logger: Logger) {
     remind: (tenantId: string, asOf: string, round?: string) =>
       queues.enqueue(overdueReminders, { tenantId, asOf, round }),
     reconcile: (tenantId: string, round: string) => queues.enqueue(quickbooksReconcile, { tenantId, round }),
-    rollUp: (tenantId: string, dealId: string) =>
-      queues.enqueue(dealRollUp, { tenantId, dealId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),
+    rollUp: (tenantId: string) =>
+      queues.enqueue(dealRollUp, { tenantId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),
   };
   const quietly =
     <A extends unknown[]>(what: string, add: (...args: A) => Promise<void>) =>

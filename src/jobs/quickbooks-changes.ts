@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { applyQuickBooksChange } from '../billing/payments.ts';
-import { parseQboChange } from '../quickbooks/index.ts';
+import { applyQuickBooksChanges } from '../billing/payments.ts';
+import { parseQboChange, type QboChange } from '../quickbooks/index.ts';
 import { noteAttempt, pendingEntries, settleEntry } from '../store/inbox.ts';
 import { qboConnections } from '../store/schema.ts';
 import { findTenant } from '../tenants/repository.ts';
@@ -18,32 +18,45 @@ export const quickbooksChanges = defineJob({
   jobId: ({ inboxIds, round }) => jobKey('quickbooks-changes', inboxIds[0]!, round),
   async handler({ inboxIds }, ctx) {
     const { db } = ctx;
-    let failure: unknown;
+    // The rows of one company are settled together: their invoices are read in one query.
+    const byRealm = new Map<
+      string,
+      { row: Awaited<ReturnType<typeof pendingEntries>>[number]; change: QboChange }[]
+    >();
     for (const row of await pendingEntries(db, inboxIds)) {
+      const parsed = parseQboChange(row.payload);
+      if (!parsed.ok) {
+        await settleEntry(db, row.id, 'ignored', `malformed: ${parsed.why}`);
+        continue;
+      }
+      const list = byRealm.get(parsed.change.realmId) ?? [];
+      list.push({ row, change: parsed.change });
+      byRealm.set(parsed.change.realmId, list);
+    }
+    let failure: unknown;
+    for (const [realmId, entries] of byRealm) {
       try {
-        const parsed = parseQboChange(row.payload);
-        if (!parsed.ok) {
-          await settleEntry(db, row.id, 'ignored', `malformed: ${parsed.why}`);
-          continue;
-        }
-        const change = parsed.change;
         // The company may have been connected to this tenant, or disconnected, since it was received.
         const [connection] = await db
           .select({ tenantId: qboConnections.tenantId })
           .from(qboConnections)
-          .where(eq(qboConnections.realmId, change.realmId));
+          .where(eq(qboConnections.realmId, realmId));
         const tenant = connection ? await findTenant(db, connection.tenantId) : undefined;
-        const outcome = tenant
-          ? await applyQuickBooksChange(ctx, tenant, change, change.dedupeKey)
-          : `ignored: QuickBooks company ${change.realmId} is not connected`;
-        await settleEntry(db, row.id, outcome.startsWith('ignored') ? 'ignored' : 'processed', outcome);
+        const outcomes = tenant
+          ? await applyQuickBooksChanges(
+              ctx,
+              tenant,
+              entries.map(({ change }) => ({ ...change, cause: change.dedupeKey })),
+            )
+          : entries.map(() => `ignored: QuickBooks company ${realmId} is not connected`);
+        for (const [i, { row }] of entries.entries()) {
+          const outcome = outcomes[i]!;
+          await settleEntry(db, row.id, outcome.startsWith('ignored') ? 'ignored' : 'processed', outcome);
+        }
       } catch (error) {
         failure ??= error;
-        ctx.logger.warn(
-          { inboxId: row.id, err: (error as Error).message },
-          'quickbooks event failed; will retry',
-        );
-        await noteAttempt(db, row, error as Error);
+        ctx.logger.warn({ realmId, err: (error as Error).message }, 'quickbooks events failed; will retry');
+        for (const { row } of entries) await noteAttempt(db, row, error as Error);
       }
     }
     if (failure) throw failure;

@@ -17,7 +17,7 @@ import {
 } from './invoices.ts';
 import { RealmLimits } from './limits.ts';
 import { authorizeUrl, exchangeCode, type TokenResponse } from './oauth.ts';
-import { type InvoiceState, type PaymentState, readInvoice, readPayment } from './payments.ts';
+import { type InvoiceState, type PaymentState, readInvoice, readInvoices, readPayments } from './payments.ts';
 import {
   type CompanyFacts,
   companyFacts,
@@ -92,8 +92,10 @@ export interface QuickBooksCompany {
   sendInvoice(invoiceId: string): Promise<void>;
   /** The invoice as QuickBooks has it now (balance, total, void); undefined once deleted. */
   readInvoice(invoiceId: string): Promise<InvoiceState | undefined>;
-  /** The invoices a payment is applied to; undefined once deleted. */
-  readPayment(paymentId: string): Promise<PaymentState | undefined>;
+  /** Many invoices at once (a query per 200); deleted ones are absent. */
+  readInvoices(invoiceIds: string[]): Promise<Map<string, InvoiceState>>;
+  /** Many payments at once (a query per 200); deleted ones are absent. */
+  readPayments(paymentIds: string[]): Promise<Map<string, PaymentState>>;
   /** Invoices and payments changed since then (CDC, or queries where CDC cannot answer whole). */
   changesSince(since: Date): Promise<CompanyChanges>;
   /**
@@ -240,7 +242,11 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
       const facts = await companyFacts(deps, company, company.tenantId);
       return readInvoice(company, invoiceId, facts.homeCurrency);
     },
-    readPayment: (paymentId) => readPayment(company, paymentId),
+    async readInvoices(invoiceIds) {
+      const facts = await companyFacts(deps, company, company.tenantId);
+      return readInvoices(company, invoiceIds, facts.homeCurrency);
+    },
+    readPayments: (paymentIds) => readPayments(company, paymentIds),
     changesSince: (since) => changesSince(company, since),
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
     async forgetReferences(party) {

@@ -55,40 +55,72 @@ const gone = (error: unknown) => error instanceof QboError && error.code === '61
 export async function readInvoice(company: Company, id: string, homeCurrency: string) {
   try {
     const { data } = await company.read((sdk, cb) => sdk.getInvoice(id, cb));
-    const i = InvoiceBody.parse({ Invoice: data }).Invoice;
-    const currency = i.CurrencyRef?.value ?? homeCurrency;
-    const lines = i.Line.filter((l) => l.DetailType === 'SalesItemLineDetail').reduce(
-      (sum, l) => sum + money(l.Amount ?? 0, currency),
-      0,
-    );
-    return {
-      id: i.Id,
-      currency,
-      total: money(i.TotalAmt, currency),
-      balance: money(i.Balance, currency),
-      lines,
-      // A void keeps the record with its amounts zeroed and "Voided" in the memo.
-      voided: i.TotalAmt === 0 && /^voided/i.test(i.PrivateNote ?? ''),
-      paymentIds: i.LinkedTxn.filter((l) => l.TxnType === 'Payment').map((l) => l.TxnId),
-      dueDate: i.DueDate ?? null,
-    } satisfies InvoiceState;
+    return invoiceState(data, homeCurrency);
   } catch (error) {
     if (gone(error)) return undefined;
     throw error;
   }
 }
 
-/** The invoices a payment is applied to now; undefined when the payment was deleted. */
-export async function readPayment(company: Company, id: string): Promise<PaymentState | undefined> {
-  try {
-    const { data } = await company.read((sdk, cb) => sdk.getPayment(id, cb));
-    const p = PaymentBody.parse({ Payment: data }).Payment;
-    const invoiceIds = p.Line.flatMap((l) =>
-      l.LinkedTxn.filter((t) => t.TxnType === 'Invoice').map((t) => t.TxnId),
+/** A query-sized chunk of ids: well within QuickBooks' URL and result limits. */
+const CHUNK = 200;
+
+/** Many invoices in one query per 200 (`Id IN (…)`); a deleted one is absent from the answer. */
+export async function readInvoices(company: Company, ids: string[], homeCurrency: string) {
+  const found = new Map<string, InvoiceState>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const rows = await company.find('Invoice', z.unknown(), (sdk, cb) =>
+      sdk.findInvoices([{ field: 'Id', value: chunk, operator: 'IN' }], cb),
     );
-    return { id: p.Id, invoiceIds: [...new Set(invoiceIds)] };
-  } catch (error) {
-    if (gone(error)) return undefined;
-    throw error;
+    for (const row of rows) {
+      const state = invoiceState(row, homeCurrency);
+      found.set(state.id, state);
+    }
   }
+  return found;
+}
+
+/** Many payments in one query per 200; a deleted one is absent from the answer. */
+export async function readPayments(company: Company, ids: string[]) {
+  const found = new Map<string, PaymentState>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const rows = await company.find('Payment', z.unknown(), (sdk, cb) =>
+      sdk.findPayments([{ field: 'Id', value: chunk, operator: 'IN' }], cb),
+    );
+    for (const row of rows) {
+      const state = paymentState(row);
+      found.set(state.id, state);
+    }
+  }
+  return found;
+}
+
+function invoiceState(data: unknown, homeCurrency: string): InvoiceState {
+  const i = InvoiceBody.parse({ Invoice: data }).Invoice;
+  const currency = i.CurrencyRef?.value ?? homeCurrency;
+  const lines = i.Line.filter((l) => l.DetailType === 'SalesItemLineDetail').reduce(
+    (sum, l) => sum + money(l.Amount ?? 0, currency),
+    0,
+  );
+  return {
+    id: i.Id,
+    currency,
+    total: money(i.TotalAmt, currency),
+    balance: money(i.Balance, currency),
+    lines,
+    // A void keeps the record with its amounts zeroed and "Voided" in the memo.
+    voided: i.TotalAmt === 0 && /^voided/i.test(i.PrivateNote ?? ''),
+    paymentIds: i.LinkedTxn.filter((l) => l.TxnType === 'Payment').map((l) => l.TxnId),
+    dueDate: i.DueDate ?? null,
+  } satisfies InvoiceState;
+}
+
+function paymentState(data: unknown): PaymentState {
+  const p = PaymentBody.parse({ Payment: data }).Payment;
+  const invoiceIds = p.Line.flatMap((l) =>
+    l.LinkedTxn.filter((t) => t.TxnType === 'Invoice').map((t) => t.TxnId),
+  );
+  return { id: p.Id, invoiceIds: [...new Set(invoiceIds)] };
 }

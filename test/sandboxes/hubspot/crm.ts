@@ -9,6 +9,7 @@ import { resolveObjectType } from './state.ts';
 import { OBJECT_TYPE_SINGULAR, type ObjectTypeName, type Portal } from './types.ts';
 
 const BATCH_READ_MAX = 100;
+const BATCH_WRITE_MAX = 100;
 const LIST_MAX = 100;
 const NOTE_BODY_MAX = 65_536;
 
@@ -230,6 +231,76 @@ export function crmObjectsRouter(ctx: SandboxContext): Router {
       propertiesWithHistory: parseList(req.query.propertiesWithHistory),
     });
     res.json(withAssociations(ctx, portal, record, presented, associationTargets(req)));
+  });
+
+  /** Updates up to 100 records in one call: all or nothing on invalid values; missing ids → 207. */
+  router.post('/:type/batch/update', auth, (req, res) => {
+    const type = objectType(req, res);
+    if (!type || !hasScope(ctx, res, [objectScope(type, 'write')])) return;
+    const { portal } = authed(res);
+    const body = readBody(req);
+    if (!Array.isArray(body.inputs))
+      return validationError(res, 'Invalid input JSON: Some required fields were not set: [inputs]');
+    const inputs = body.inputs as Array<Record<string, unknown>>;
+    if (inputs.length > BATCH_WRITE_MAX) {
+      return validationError(
+        res,
+        `Batch input limit exceeded: ${inputs.length} inputs given, the maximum is ${BATCH_WRITE_MAX}.`,
+      );
+    }
+    const ids = inputs.map((i) => String(i?.id ?? ''));
+    const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+    if (dupes.length > 0)
+      return validationError(
+        res,
+        `Duplicate IDs found in batch input: [${dupes.join(', ')}]. IDs must be unique`,
+      );
+    const startedAt = new Date().toISOString();
+    const found: {
+      record: NonNullable<ReturnType<typeof ctx.state.getRecord>>;
+      values: ReturnType<typeof ctx.state.validateProperties>['values'];
+    }[] = [];
+    const missing: string[] = [];
+    for (const input of inputs) {
+      const record = ctx.state.getRecord(portal, type, String(input.id ?? ''));
+      if (!record || record.archived) {
+        missing.push(String(input.id ?? ''));
+        continue;
+      }
+      const properties = input.properties;
+      if (!properties || typeof properties !== 'object' || Array.isArray(properties))
+        return validationError(res, 'Invalid input JSON: Some required fields were not set: [properties]');
+      const { values, failures } = ctx.state.validateProperties(
+        portal,
+        type,
+        properties as Record<string, unknown>,
+        record,
+      );
+      if (failures.length > 0) return propertyValidationError(res, portal.id, failures);
+      found.push({ record, values });
+    }
+    const results = found.map(({ record, values }) => {
+      const changed = Object.fromEntries(
+        Object.entries(values).filter(([k, v]) => record.properties[k] !== v),
+      );
+      ctx.state.updateRecord(portal, record, values, 'INTEGRATION', String(ctx.config.appId));
+      if (Object.keys(changed).length > 0) ctx.onApiChange?.(portal, record, { kind: 'updated', changed });
+      return presentRecord(portal, record, { all: true });
+    });
+    const base = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+    if (missing.length === 0) return res.json(base);
+    res.status(207).json({
+      ...base,
+      numErrors: 1,
+      errors: [
+        {
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: `Could not update some ${OBJECT_TYPE_SINGULAR[type]} objects, they may be deleted or not exist.`,
+          context: { ids: missing },
+        },
+      ],
+    });
   });
 
   router.patch('/:type/:id', auth, (req, res) => {
