@@ -42,6 +42,8 @@ const PAST_TENSE: Record<WebhookOperation, string> = {
   Merge: 'merged',
 };
 
+const EVENTS_PER_POST = 100;
+
 /** Intuit answers within 3 s or counts the delivery as failed. */
 const DELIVERY_TIMEOUT_MS = 3_000;
 
@@ -125,11 +127,15 @@ export class WebhookDispatcher {
     const events = this.pending;
     this.pending = [];
     if (!config || events.length === 0) return;
-    const body = JSON.stringify(
-      config.format === 'cloudevents' ? cloudEventsPayload(events) : legacyPayload(events),
-    );
     const contentType = config.format === 'cloudevents' ? 'application/cloudevents+json' : 'application/json';
-    this.chain = this.chain.then(() => this.deliverWithRetries(config, body, contentType));
+    // Intuit sends at most about 100 events in one POST, in order.
+    for (let i = 0; i < events.length; i += EVENTS_PER_POST) {
+      const batch = events.slice(i, i + EVENTS_PER_POST);
+      const body = JSON.stringify(
+        config.format === 'cloudevents' ? cloudEventsPayload(batch) : legacyPayload(batch),
+      );
+      this.chain = this.chain.then(() => this.deliverWithRetries(config, body, contentType));
+    }
   }
 
   private async deliverWithRetries(config: WebhookConfig, body: string, contentType: string): Promise<void> {
