@@ -65,37 +65,32 @@ export async function readInvoice(company: Company, id: string, homeCurrency: st
 /** A query-sized chunk of ids: well within QuickBooks' URL and result limits. */
 const CHUNK = 200;
 
-/** Many invoices in one query per 200 (`Id IN (…)`); a deleted one is absent from the answer. */
-export async function readInvoices(company: Company, ids: string[], homeCurrency: string) {
-  const found = new Map<string, InvoiceState>();
+/** Many records in one query per 200 ids (`Id IN (…)`); a deleted one is absent from the answer. */
+async function readMany<T extends { id: string }>(
+  company: Company,
+  entity: 'Invoice' | 'Payment',
+  ids: string[],
+  parse: (row: unknown) => T,
+): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
   for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    const rows = await company.find('Invoice', z.unknown(), (sdk, cb) =>
-      sdk.findInvoices([{ field: 'Id', value: chunk, operator: 'IN' }], cb),
+    const criteria = [{ field: 'Id', value: ids.slice(i, i + CHUNK), operator: 'IN' }];
+    const rows = await company.find(entity, z.unknown(), (sdk, cb) =>
+      entity === 'Invoice' ? sdk.findInvoices(criteria, cb) : sdk.findPayments(criteria, cb),
     );
     for (const row of rows) {
-      const state = invoiceState(row, homeCurrency);
+      const state = parse(row);
       found.set(state.id, state);
     }
   }
   return found;
 }
 
-/** Many payments in one query per 200; a deleted one is absent from the answer. */
-export async function readPayments(company: Company, ids: string[]) {
-  const found = new Map<string, PaymentState>();
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    const rows = await company.find('Payment', z.unknown(), (sdk, cb) =>
-      sdk.findPayments([{ field: 'Id', value: chunk, operator: 'IN' }], cb),
-    );
-    for (const row of rows) {
-      const state = paymentState(row);
-      found.set(state.id, state);
-    }
-  }
-  return found;
-}
+export const readInvoices = (company: Company, ids: string[], homeCurrency: string) =>
+  readMany(company, 'Invoice', ids, (row) => invoiceState(row, homeCurrency));
+
+export const readPayments = (company: Company, ids: string[]) =>
+  readMany(company, 'Payment', ids, paymentState);
 
 function invoiceState(data: unknown, homeCurrency: string): InvoiceState {
   const i = InvoiceBody.parse({ Invoice: data }).Invoice;

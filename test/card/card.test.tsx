@@ -19,7 +19,6 @@ import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
 import { Card } from '../../plugin-manifest/src/app/cards/Card.tsx';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
-import { QBO_VERIFIER } from '../support/sandbox-env.ts';
 
 let b: Billing;
 beforeAll(async () => {
@@ -374,12 +373,7 @@ describe('the deal card', () => {
   }, 60_000);
 
   it('shows what QuickBooks received on each invoice, what is outstanding and what is overdue', async () => {
-    b.qbo.configureWebhooks({
-      url: `${b.t.ctx.config.publicUrl}/webhooks/quickbooks`,
-      verifierToken: QBO_VERIFIER,
-      format: 'legacy',
-      batchMs: 20,
-    });
+    b.quickbooksWebhooks('legacy');
     try {
       const tenant = await b.connectedTenant();
       const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
@@ -427,7 +421,7 @@ describe('the deal card', () => {
         (p) => p?.mb_paid_to_date === '30000.00' && p?.mb_overdue === '20000.00',
       );
     } finally {
-      b.qbo.configureWebhooks(null);
+      b.quickbooksWebhooks(null);
     }
   }, 60_000);
 

@@ -3,17 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatAmount, parseAmount } from '../../src/domain/money.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
-import { QBO_VERIFIER } from '../support/sandbox-env.ts';
 
 let b: Billing;
 beforeAll(async () => {
   b = await startBilling({ listen: true });
-  b.qbo.configureWebhooks({
-    url: `${b.t.ctx.config.publicUrl}/webhooks/quickbooks`,
-    verifierToken: QBO_VERIFIER,
-    format: 'cloudevents',
-    batchMs: 20,
-  });
+  b.quickbooksWebhooks('cloudevents');
 });
 afterAll(() => b?.close());
 

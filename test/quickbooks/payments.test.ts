@@ -11,13 +11,7 @@ import { QBO_VERIFIER } from '../support/sandbox-env.ts';
 let b: Billing;
 beforeAll(async () => {
   b = await startBilling({ listen: true });
-  b.qbo.configureWebhooks({
-    url: `${b.t.ctx.config.publicUrl}/webhooks/quickbooks`,
-    verifierToken: QBO_VERIFIER,
-    format: 'cloudevents',
-    batchMs: 20,
-    retryDelaysMs: [100, 200, 400],
-  });
+  b.quickbooksWebhooks('cloudevents');
 });
 afterAll(() => b?.close());
 
@@ -128,7 +122,7 @@ describe('POST /webhooks/quickbooks', () => {
 
   it('changes state once when the same notification comes twice, in both formats', async () => {
     const { tenant, push, invoiceId } = await invoicedMilestone();
-    b.qbo.configureWebhooks(null);
+    b.quickbooksWebhooks(null);
     try {
       b.qbo.recordPayment(tenant.realmId, invoiceId, 5_000);
       const at = new Date().toISOString();
@@ -184,13 +178,7 @@ describe('POST /webhooks/quickbooks', () => {
         );
       expect(moved).toHaveLength(1);
     } finally {
-      b.qbo.configureWebhooks({
-        url: `${b.t.ctx.config.publicUrl}/webhooks/quickbooks`,
-        verifierToken: QBO_VERIFIER,
-        format: 'cloudevents',
-        batchMs: 20,
-        retryDelaysMs: [100, 200, 400],
-      });
+      b.quickbooksWebhooks('cloudevents');
     }
   }, 60_000);
 

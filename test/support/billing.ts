@@ -9,7 +9,7 @@ import { startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { eventually, freePort } from './net.ts';
-import { sandboxEnv } from './sandbox-env.ts';
+import { QBO_VERIFIER, sandboxEnv } from './sandbox-env.ts';
 
 type Company = {
   country?: string;
@@ -168,10 +168,19 @@ export async function startBilling(
     return { ...tenant, portal, realmId, accept, dealNamed, pushesOf, settled };
   }
 
+  /** Points the QuickBooks sandbox's webhooks at the app (off with `null`). */
+  function quickbooksWebhooks(format: 'cloudevents' | 'legacy' | null) {
+    if (!port) throw new Error('quickbooksWebhooks needs startBilling({ listen: true })');
+    qbo.configureWebhooks(
+      format && { url: `${appUrl}/webhooks/quickbooks`, verifierToken: QBO_VERIFIER, format, batchMs: 20 },
+    );
+  }
+
   return {
     t,
     hs,
     qbo,
+    quickbooksWebhooks,
     connectedTenant,
     installedTenant,
     async close() {

@@ -96,28 +96,15 @@ export function crmObjectsRouter(ctx: SandboxContext): Router {
     if (!type || !hasScope(ctx, res, [objectScope(type, 'read')])) return;
     const { portal } = authed(res);
     const body = readBody(req);
-    if (!Array.isArray(body.inputs))
-      return validationError(res, 'Invalid input JSON: Some required fields were not set: [inputs]');
-    const inputs = body.inputs as Array<Record<string, unknown>>;
-    if (inputs.length > BATCH_READ_MAX) {
-      return validationError(
-        res,
-        `Batch input limit exceeded: ${inputs.length} inputs given, the maximum is ${BATCH_READ_MAX}.`,
-      );
-    }
+    const batch = batchInputs(res, body, BATCH_READ_MAX);
+    if (!batch) return;
     if (body.idProperty !== undefined && body.idProperty !== 'hs_object_id') {
       return validationError(
         res,
         `The sandbox only supports reading by id, not by idProperty ${String(body.idProperty)}.`,
       );
     }
-    const ids = inputs.map((i) => String(i?.id ?? ''));
-    const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-    if (dupes.length > 0)
-      return validationError(
-        res,
-        `Duplicate IDs found in batch input: [${dupes.join(', ')}]. IDs must be unique`,
-      );
+    const { ids } = batch;
     const startedAt = new Date().toISOString();
     const archived = isArchivedQuery(req);
     const properties = bodyList(body.properties);
@@ -238,23 +225,9 @@ export function crmObjectsRouter(ctx: SandboxContext): Router {
     const type = objectType(req, res);
     if (!type || !hasScope(ctx, res, [objectScope(type, 'write')])) return;
     const { portal } = authed(res);
-    const body = readBody(req);
-    if (!Array.isArray(body.inputs))
-      return validationError(res, 'Invalid input JSON: Some required fields were not set: [inputs]');
-    const inputs = body.inputs as Array<Record<string, unknown>>;
-    if (inputs.length > BATCH_WRITE_MAX) {
-      return validationError(
-        res,
-        `Batch input limit exceeded: ${inputs.length} inputs given, the maximum is ${BATCH_WRITE_MAX}.`,
-      );
-    }
-    const ids = inputs.map((i) => String(i?.id ?? ''));
-    const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-    if (dupes.length > 0)
-      return validationError(
-        res,
-        `Duplicate IDs found in batch input: [${dupes.join(', ')}]. IDs must be unique`,
-      );
+    const batch = batchInputs(res, readBody(req), BATCH_WRITE_MAX);
+    if (!batch) return;
+    const { inputs } = batch;
     const startedAt = new Date().toISOString();
     const found: {
       record: NonNullable<ReturnType<typeof ctx.state.getRecord>>;
@@ -341,6 +314,26 @@ export function crmObjectsRouter(ctx: SandboxContext): Router {
   });
 
   return router;
+}
+
+/** A batch's `inputs` as HubSpot checks them: present, within the limit, no id twice. */
+function batchInputs(res: Response, body: Record<string, unknown>, max: number) {
+  if (!Array.isArray(body.inputs)) {
+    validationError(res, 'Invalid input JSON: Some required fields were not set: [inputs]');
+    return undefined;
+  }
+  const inputs = body.inputs as Array<Record<string, unknown>>;
+  if (inputs.length > max) {
+    validationError(res, `Batch input limit exceeded: ${inputs.length} inputs given, the maximum is ${max}.`);
+    return undefined;
+  }
+  const ids = inputs.map((i) => String(i?.id ?? ''));
+  const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+  if (dupes.length > 0) {
+    validationError(res, `Duplicate IDs found in batch input: [${dupes.join(', ')}]. IDs must be unique`);
+    return undefined;
+  }
+  return { inputs, ids };
 }
 
 function associationTargets(req: Request): Array<[string, ObjectTypeName]> {
