@@ -1,10 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { MilestoneEvent, MilestoneStatus } from '../domain/lifecycle.ts';
 import { displayMoney } from '../domain/money.ts';
+import { newId } from '../ids.ts';
 import type { InvoiceState, PaymentState, QboChange } from '../quickbooks/index.ts';
 import { requireMilestone } from '../schedules/service.ts';
 import { applyTransition, recordTransition } from '../schedules/transition.ts';
-import { invoicePushes, milestones, qboPaymentLinks, schedules } from '../store/schema.ts';
+import { escapeHtml } from '../security/html.ts';
+import { dealNotes, invoicePushes, milestones, qboPaymentLinks, schedules } from '../store/schema.ts';
 import type { Tenant } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
 import { rollUpLater } from './roll-up.ts';
@@ -117,6 +119,7 @@ export async function settleInvoice(
   state: InvoiceState | undefined,
   cause: string,
 ): Promise<string> {
+  let rolledUp = '';
   const outcome = await deps.db.transaction(async (tx) => {
     const [current] = await tx
       .select()
@@ -128,6 +131,23 @@ export async function settleInvoice(
     const milestone = await requireMilestone(tx, current.tenantId, current.milestoneId);
     const who = { actor: `quickbooks:${cause}` };
     const money = (minor: number) => displayMoney(minor, current.currency);
+    const [{ dealId } = { dealId: '' }] = await tx
+      .select({ dealId: schedules.dealId })
+      .from(schedules)
+      .where(eq(schedules.id, milestone.scheduleId));
+    // The deal's note of this change, sent with the roll-up; one per change, however often it is read.
+    const note = (text: string) =>
+      tx
+        .insert(dealNotes)
+        .values({
+          id: newId('dnote'),
+          tenantId: current.tenantId,
+          dealId,
+          key: `quickbooks:${current.id}:${cause}`,
+          body: `<p>${escapeHtml(text)}</p>`,
+        })
+        .onConflictDoNothing();
+    rolledUp = dealId;
 
     if (!state || state.voided) {
       if (current.status === 'voided') return 'already voided';
@@ -185,6 +205,10 @@ export async function settleInvoice(
         ? { needsAttention: discrepancy !== null, attentionReason: discrepancy }
         : {};
     const reason = `${money(paid)} of ${money(state.total)} received in QuickBooks`;
+    if (paid !== current.paidAmount)
+      await note(
+        `Payment in QuickBooks: ${money(paid)} of ${money(state.total)} received on invoice ${current.docNumber} ("${milestone.name}"), ${money(state.balance)} open.`,
+      );
     if (target !== milestone.status && PAYMENT_EVENT[target]) {
       await applyTransition(tx, milestone, PAYMENT_EVENT[target]!, { ...who, reason }, attention);
     } else if (changed) {
@@ -200,13 +224,7 @@ export async function settleInvoice(
     } else return 'unchanged';
     return `${target} ${money(paid)}`;
   });
-  if (outcome !== 'unchanged' && !outcome.startsWith('ignored')) {
-    const [row] = await deps.db
-      .select({ dealId: schedules.dealId })
-      .from(milestones)
-      .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
-      .where(eq(milestones.id, push.milestoneId));
-    if (row) await rollUpLater(deps, push.tenantId, row.dealId);
-  }
+  if (outcome !== 'unchanged' && !outcome.startsWith('ignored') && rolledUp)
+    await rollUpLater(deps, push.tenantId, rolledUp);
   return outcome;
 }

@@ -1,5 +1,7 @@
+import { and, eq, inArray } from 'drizzle-orm';
 import type { BillingSummary } from '../domain/billing-summary.ts';
-import { portalOf, requireTenant } from '../tenants/repository.ts';
+import { dealNotes } from '../store/schema.ts';
+import { portalOf, requireTenant, type Tenant } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
 import { dealBillingSummary } from './write-back.ts';
 
@@ -32,13 +34,13 @@ export async function rollUpLater(
 export async function rollUpPending(
   deps: BillingDeps,
   tenantId: string,
-): Promise<{ written: number; gone: number }> {
+): Promise<{ written: number; gone: number; notes: number }> {
   const tenant = await requireTenant(deps.db, tenantId);
   let written = 0;
   let gone = 0;
   for (;;) {
     const dealIds = await deps.redis.spop(pendingKey(tenantId), PER_CALL);
-    if (dealIds.length === 0) return { written, gone };
+    if (dealIds.length === 0) return { written, gone, notes: await sendPendingNotes(deps, tenant) };
     try {
       const deals: { dealId: string; summary: BillingSummary }[] = [];
       for (const dealId of dealIds)
@@ -50,5 +52,55 @@ export async function rollUpPending(
       await deps.redis.sadd(pendingKey(tenantId), ...dealIds);
       throw error;
     }
+  }
+}
+
+/**
+ * The tenant's deal notes waiting to go, 100 per HubSpot call. Claimed first (so two jobs never
+ * send one twice); a batch whose answer was lost is marked uncertain and not sent again.
+ */
+async function sendPendingNotes(deps: BillingDeps, tenant: Tenant): Promise<number> {
+  let sent = 0;
+  for (;;) {
+    const claimed = await deps.db
+      .update(dealNotes)
+      .set({ status: 'sending' })
+      .where(
+        inArray(
+          dealNotes.id,
+          deps.db
+            .select({ id: dealNotes.id })
+            .from(dealNotes)
+            .where(and(eq(dealNotes.tenantId, tenant.id), eq(dealNotes.status, 'pending')))
+            .orderBy(dealNotes.createdAt)
+            .limit(PER_CALL)
+            .for('update', { skipLocked: true }),
+        ),
+      )
+      .returning();
+    if (claimed.length === 0) return sent;
+    let answer: { ids: (string | null)[] };
+    try {
+      answer = await deps.hubspot.addNotes(portalOf(tenant), claimed);
+    } catch (error) {
+      await deps.db
+        .update(dealNotes)
+        .set({ status: 'pending' })
+        .where(
+          inArray(
+            dealNotes.id,
+            claimed.map((n) => n.id),
+          ),
+        );
+      throw error;
+    }
+    for (const [i, note] of claimed.entries()) {
+      const id = answer.ids[i] ?? null;
+      await deps.db
+        .update(dealNotes)
+        .set(id ? { status: 'sent', hubspotNoteId: id, sentAt: new Date() } : { status: 'uncertain' })
+        .where(eq(dealNotes.id, note.id));
+    }
+    sent += claimed.length;
   }
 }

@@ -2,7 +2,7 @@ import type { BillingSummary } from '../domain/billing-summary.ts';
 import { hubspotInstalls } from '../store/schema.ts';
 import { type HubSpotDeps, hubspotLimiter, type Portal } from './client.ts';
 import { type Deal, fetchDeal, recentDeal } from './deals.ts';
-import { addNoteOnce, type NoteRequest } from './notes.ts';
+import { addNoteOnce, addNotes, type NoteRequest } from './notes.ts';
 import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
 import { type DealStage, dealStages } from './pipelines.ts';
 import { ensureBillingProperties, writeBillingSummaries, writeBillingSummary } from './properties.ts';
@@ -54,6 +54,8 @@ export interface HubSpot {
     deals: { dealId: string; summary: BillingSummary }[],
   ): Promise<{ written: string[]; notFound: string[] }>;
   addNoteOnce(portal: Portal, note: NoteRequest): Promise<string>;
+  /** Notes on many deals, 100 per call; `null` where HubSpot's answer was lost. */
+  addNotes(portal: Portal, notes: { dealId: string; body: string }[]): Promise<{ ids: (string | null)[] }>;
   /** A task on the deal for its owner; not repeated when its outcome is unknown. */
   createTask(portal: Portal, task: TaskRequest): Promise<string>;
 }
@@ -99,6 +101,7 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
     writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),
     writeBillingSummaries: (portal, deals) => writeBillingSummaries(conn, portal, deals),
     addNoteOnce: (portal, note) => addNoteOnce(conn, portal, note),
+    addNotes: (portal, notes) => addNotes(conn, portal, notes),
     createTask: (portal, task) => createTask(conn, portal, task),
   };
 }

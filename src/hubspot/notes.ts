@@ -137,3 +137,58 @@ async function noteIdsOf(deps: Connection, portal: Portal, dealId: string): Prom
   } while (after);
   return ids;
 }
+
+const BatchCreated = z.object({ results: z.array(z.object({ id: z.string() })) });
+const NOTES_PER_CALL = 100;
+
+/**
+ * Many notes, each on its deal, 100 per call. HubSpot creates a batch whole or not at all; a
+ * batch whose answer was lost is not sent again (it may exist): its notes are reported uncertain.
+ */
+export async function addNotes(
+  deps: Connection,
+  portal: Portal,
+  notes: { dealId: string; body: string }[],
+): Promise<{ ids: (string | null)[] }> {
+  const ids: (string | null)[] = [];
+  for (let i = 0; i < notes.length; i += NOTES_PER_CALL) {
+    const chunk = notes.slice(i, i + NOTES_PER_CALL);
+    const now = new Date().toISOString();
+    const created = await withHubSpot(
+      deps,
+      portal,
+      (client) =>
+        request(
+          client,
+          {
+            method: 'POST',
+            path: '/crm/objects/2026-03/notes/batch/create',
+            body: {
+              inputs: chunk.map((n) => ({
+                properties: { hs_timestamp: now, hs_note_body: n.body },
+                associations: [
+                  {
+                    to: { id: n.dealId },
+                    types: [
+                      {
+                        associationCategory: 'HUBSPOT_DEFINED',
+                        associationTypeId: AssociationTypes.noteToDeal,
+                      },
+                    ],
+                  },
+                ],
+              })),
+            },
+          },
+          BatchCreated,
+        ),
+      { safeToRepeat: false },
+    ).catch((error: unknown) => {
+      if (isUncertain(error)) return null;
+      throw error;
+    });
+    // HubSpot answers the created notes in the order of the inputs.
+    ids.push(...chunk.map((_, j) => (created ? (created.results[j]?.id ?? null) : null)));
+  }
+  return { ids };
+}

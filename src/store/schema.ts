@@ -393,6 +393,30 @@ export const qboPaymentLinks = pgTable(
 );
 
 /**
+ * Notes for deals, written in the transaction of the change they tell of (a payment) and sent to
+ * HubSpot afterwards, a hundred per call. `key` makes a change's note one of a kind.
+ */
+export const dealNotes = pgTable(
+  'deal_notes',
+  {
+    id: text().primaryKey(),
+    tenantId: tenantId(),
+    dealId: text('deal_id').notNull(),
+    key: text().notNull(),
+    body: text().notNull(),
+    /** pending; sending: handed to HubSpot; sent; uncertain: HubSpot's answer was lost (not sent again). */
+    status: text().$type<'pending' | 'sending' | 'sent' | 'uncertain'>().notNull().default('pending'),
+    hubspotNoteId: text('hubspot_note_id'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('deal_notes_key').on(t.tenantId, t.key),
+    index('deal_notes_pending').on(t.tenantId, t.status),
+  ],
+);
+
+/**
  * Overdue reminders, one row per invoice and step of the tenant's policy: the row is claimed
  * before anything is sent, so however many workers look, a step is sent at most once.
  */

@@ -129,6 +129,13 @@ try {
     TIMEOUT_MS,
   );
   const rolledUpMs = performance.now() - start;
+  // Each payment's note on its deal, sent with the roll-ups.
+  await eventually(
+    async () => seeded.deals.reduce((n, d) => n + b.hs.notesFor(tenant.portal, d).length, 0),
+    (n) => n >= PAYMENTS,
+    TIMEOUT_MS,
+  );
+  const notedMs = performance.now() - start;
 
   const hs = b.hs.requests.slice(hsBefore).filter((r) => r.portalId === tenant.portal);
   const qbo = b.qbo.requests.slice(qboBefore).filter((r) => r.realmId === tenant.realmId);
@@ -138,8 +145,10 @@ try {
     ['webhook deliveries answered 200', String(deliveries)],
     ['last milestone paid after', `${(settledMs / 1000).toFixed(2)} s`],
     ['last deal roll-up in HubSpot after', `${(rolledUpMs / 1000).toFixed(2)} s`],
+    ['last payment note in HubSpot after', `${(notedMs / 1000).toFixed(2)} s`],
     ['HubSpot calls', `${hs.length} (${(hs.length / PAYMENTS).toFixed(3)} per payment; target ≤ 1)`],
     ['  of them batch updates', String(hs.filter((r) => r.path.endsWith('/batch/update')).length)],
+    ['  of them note batches', String(hs.filter((r) => r.path.endsWith('/notes/batch/create')).length)],
     ['QuickBooks calls (all reads)', `${qbo.length} (${(qbo.length / PAYMENTS).toFixed(3)} per payment)`],
     ['milestones correct', `${pushIds.length} of ${PAYMENTS} paid, ${DEALS} deals at the paid total`],
   ];

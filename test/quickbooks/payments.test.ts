@@ -81,6 +81,17 @@ describe('payments recorded in QuickBooks', () => {
       'paid→partially_paid',
     ]);
     expect(history.at(-1)!.actor).toMatch(/^quickbooks:ce:/);
+    // A note on the deal for each change of money, sent with the roll-ups.
+    const notes = await eventually(
+      async () =>
+        b.hs.notesFor(tenant.portal, deal.id).filter((n) => n.body?.includes('Payment in QuickBooks')),
+      (n) => n.length === 3,
+    );
+    expect(notes.map((n) => n.body)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('USD 10,000.01 of USD 25,000.00 received on invoice MB-'),
+      ]),
+    );
   }, 60_000);
 
   it('a voided payment reverses the paid status', async () => {

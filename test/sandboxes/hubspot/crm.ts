@@ -157,48 +157,88 @@ export function crmObjectsRouter(ctx: SandboxContext): Router {
     });
   });
 
-  router.post('/:type', auth, (req, res) => {
-    const type = objectType(req, res);
-    if (!type || !hasScope(ctx, res, [objectScope(type, 'write')])) return;
-    const { portal } = authed(res);
-    const body = readBody(req);
+  /** What one create input would make, or the refusal HubSpot would answer (400). */
+  type Prepared =
+    | { refuse: (res: Response) => unknown }
+    | { values: Record<string, string>; links: { toId: string; typeId: number }[] };
+
+  function prepareCreate(portal: Portal, type: ObjectTypeName, body: Record<string, unknown>): Prepared {
     const input = (body.properties ?? {}) as Record<string, unknown>;
     if (typeof input !== 'object' || Array.isArray(input))
-      return validationError(res, 'properties must be an object');
+      return { refuse: (res: Response) => validationError(res, 'properties must be an object') };
     const { values, failures } = ctx.state.validateProperties(portal, type, input);
-    if (type === 'tasks' && !values.hs_timestamp && !failures.some((f) => f.name === 'hs_timestamp')) {
+    if (
+      (type === 'tasks' || type === 'notes') &&
+      !values.hs_timestamp &&
+      !failures.some((f) => f.name === 'hs_timestamp')
+    ) {
       failures.push({
         name: 'hs_timestamp',
         error: 'REQUIRED_PROPERTY',
         message: 'hs_timestamp is required',
       });
     }
-    if (type === 'notes') {
-      if (!values.hs_timestamp && !failures.some((f) => f.name === 'hs_timestamp')) {
-        failures.push({
-          name: 'hs_timestamp',
-          error: 'REQUIRED_PROPERTY',
-          message: 'hs_timestamp is required',
-        });
-      }
-      if ((values.hs_note_body ?? '').length > NOTE_BODY_MAX) {
-        failures.push({
-          name: 'hs_note_body',
-          error: 'INVALID_STRING_LENGTH',
-          message: `hs_note_body is longer than ${NOTE_BODY_MAX} characters`,
-        });
-      }
+    if (type === 'notes' && (values.hs_note_body ?? '').length > NOTE_BODY_MAX) {
+      failures.push({
+        name: 'hs_note_body',
+        error: 'INVALID_STRING_LENGTH',
+        message: `hs_note_body is longer than ${NOTE_BODY_MAX} characters`,
+      });
     }
-    if (failures.length > 0) return propertyValidationError(res, portal.id, failures);
+    if (failures.length > 0)
+      return { refuse: (res: Response) => propertyValidationError(res, portal.id, failures) };
     const links = parseCreateAssociations(ctx, portal, type, body.associations);
-    if (typeof links === 'string') return validationError(res, links);
-    const record = ctx.state.createRecord(portal, type, values, {
+    if (typeof links === 'string') return { refuse: (res: Response) => validationError(res, links) };
+    return { values, links };
+  }
+
+  function create(
+    portal: Portal,
+    type: ObjectTypeName,
+    made: { values: Record<string, string>; links: { toId: string; typeId: number }[] },
+  ) {
+    const record = ctx.state.createRecord(portal, type, made.values, {
       sourceType: 'INTEGRATION',
       sourceId: String(ctx.config.appId),
     });
-    for (const link of links) ctx.state.associate(portal, type, record.id, link.toId, link.typeId);
+    for (const link of made.links) ctx.state.associate(portal, type, record.id, link.toId, link.typeId);
     ctx.onApiChange?.(portal, record, { kind: 'created' });
-    res.status(201).json(presentRecord(portal, record, { all: true }));
+    return presentRecord(portal, record, { all: true });
+  }
+
+  router.post('/:type', auth, (req, res) => {
+    const type = objectType(req, res);
+    if (!type || !hasScope(ctx, res, [objectScope(type, 'write')])) return;
+    const { portal } = authed(res);
+    const made = prepareCreate(portal, type, readBody(req));
+    if ('refuse' in made) return made.refuse(res);
+    res.status(201).json(create(portal, type, made));
+  });
+
+  /** Creates up to 100 records in one call, all or nothing (HubSpot answers 201). */
+  router.post('/:type/batch/create', auth, (req, res) => {
+    const type = objectType(req, res);
+    if (!type || !hasScope(ctx, res, [objectScope(type, 'write')])) return;
+    const { portal } = authed(res);
+    const body = readBody(req);
+    if (!Array.isArray(body.inputs))
+      return validationError(res, 'Invalid input JSON: Some required fields were not set: [inputs]');
+    const inputs = body.inputs as Array<Record<string, unknown>>;
+    if (inputs.length > BATCH_WRITE_MAX) {
+      return validationError(
+        res,
+        `Batch input limit exceeded: ${inputs.length} inputs given, the maximum is ${BATCH_WRITE_MAX}.`,
+      );
+    }
+    const startedAt = new Date().toISOString();
+    const prepared: Exclude<Prepared, { refuse: unknown }>[] = [];
+    for (const input of inputs) {
+      const made = prepareCreate(portal, type, input ?? {});
+      if ('refuse' in made) return made.refuse(res);
+      prepared.push(made);
+    }
+    const results = prepared.map((made) => create(portal, type, made));
+    res.status(201).json({ status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() });
   });
 
   router.get('/:type/:id', auth, (req, res) => {
