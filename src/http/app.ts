@@ -4,6 +4,7 @@ import { requireApiKey } from './auth.ts';
 import { requireCardSignature } from './card-auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
 import { milestoneRoutes } from './routes/api/milestones.ts';
+import { portfolioRoutes } from './routes/api/portfolio.ts';
 import { scheduleRoutes } from './routes/api/schedules.ts';
 import { templateRoutes } from './routes/api/templates.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -30,7 +31,7 @@ export function createApp(deps: AppContext) {
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }), refuseControlCharacters());
   api.use(requireApiKey(deps.database.db));
-  api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps));
+  api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), portfolioRoutes());
   api.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
   });
@@ -39,7 +40,13 @@ export function createApp(deps: AppContext) {
   // The same use cases for the HubSpot app card, authenticated by HubSpot's signature instead.
   const card = express.Router();
   card.use(requireCardSignature(deps), refuseControlCharacters());
-  card.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), settingsRoutes(deps));
+  card.use(
+    templateRoutes(),
+    scheduleRoutes(deps),
+    milestoneRoutes(deps),
+    portfolioRoutes(),
+    settingsRoutes(deps),
+  );
   card.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
   });

@@ -151,6 +151,7 @@ export const milestones = pgTable(
   (t) => [
     index('milestones_schedule').on(t.scheduleId, t.position),
     index('milestones_tenant').on(t.tenantId),
+    index('milestones_tenant_status').on(t.tenantId, t.status),
   ],
 );
 

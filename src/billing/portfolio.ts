@@ -1,0 +1,167 @@
+import { and, asc, eq, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { type CalendarDate, today } from '../domain/dates.ts';
+import { displayMoney } from '../domain/money.ts';
+import { moneyView } from '../schedules/view.ts';
+import type { Queryable } from '../store/db.ts';
+import { invoicePushes, milestones, schedules } from '../store/schema.ts';
+
+export interface PortfolioFilters {
+  currency?: string | undefined;
+  /** The QuickBooks customer billed. */
+  customerId?: string | undefined;
+}
+
+const ATTENTION_LIMIT = 200;
+
+/**
+ * Where the tenant's milestone billing stands across deals, answered by grouped, indexed queries
+ * (never by loading every schedule): milestones by status per currency (amounts are never summed
+ * across currencies), what was received and is still owed, and what needs a person.
+ */
+export async function portfolio(
+  db: Queryable,
+  tenantId: string,
+  filters: PortfolioFilters = {},
+  asOf = today(),
+) {
+  const inCurrency = filters.currency ? eq(schedules.currency, filters.currency) : undefined;
+  const billed = filters.customerId ? eq(invoicePushes.qboCustomerId, filters.customerId) : undefined;
+
+  const byStatus = await db
+    .select({
+      currency: schedules.currency,
+      status: milestones.status,
+      count: sql<number>`count(*)::int`,
+      amount: sql<string>`sum(${milestones.amount})::text`,
+    })
+    .from(milestones)
+    .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
+    .leftJoin(invoicePushes, eq(invoicePushes.milestoneId, milestones.id))
+    .where(and(eq(milestones.tenantId, tenantId), ne(milestones.status, 'cancelled'), inCurrency, billed))
+    .groupBy(schedules.currency, milestones.status)
+    .orderBy(asc(schedules.currency), asc(milestones.status));
+
+  const open = sql`${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount})`;
+  const money = await db
+    .select({
+      currency: invoicePushes.currency,
+      invoiced: sql<string>`sum(${invoicePushes.amount})::text`,
+      paid: sql<string>`sum(least(${invoicePushes.paidAmount}, ${invoicePushes.amount}))::text`,
+      outstanding: sql<string>`sum(${open})::text`,
+      overdue: sql<string>`coalesce(sum(${open}) filter (where ${invoicePushes.dueDate} < ${asOf}), 0)::text`,
+    })
+    .from(invoicePushes)
+    .where(
+      and(
+        eq(invoicePushes.tenantId, tenantId),
+        eq(invoicePushes.status, 'created'),
+        filters.currency ? eq(invoicePushes.currency, filters.currency) : undefined,
+        billed,
+      ),
+    )
+    .groupBy(invoicePushes.currency)
+    .orderBy(asc(invoicePushes.currency));
+
+  const attention = await needsAttention(db, tenantId, asOf, [inCurrency, billed]);
+  const minor = (text: string | null) => Number(text ?? 0);
+  return {
+    asOf,
+    byStatus: byStatus.map((r) => ({ ...r, amount: moneyView(minor(r.amount), r.currency) })),
+    received: money.map((r) => ({
+      currency: r.currency,
+      invoiced: moneyView(minor(r.invoiced), r.currency),
+      paid: moneyView(minor(r.paid), r.currency),
+      outstanding: moneyView(minor(r.outstanding), r.currency),
+      overdue: moneyView(minor(r.overdue), r.currency),
+    })),
+    needsAttention: attention,
+  };
+}
+
+export type AttentionKind =
+  | 'earned_not_billed'
+  | 'invoice_failed'
+  | 'disputed'
+  | 'discrepancy'
+  | 'flagged'
+  | 'overdue'
+  | 'planned_date_passed';
+
+/** Each milestone that needs a person, with why, oldest first. */
+async function needsAttention(
+  db: Queryable,
+  tenantId: string,
+  asOf: CalendarDate,
+  filters: (SQL | undefined)[],
+) {
+  const rows = await db
+    .select({
+      milestone: milestones,
+      dealId: schedules.dealId,
+      dealName: schedules.dealName,
+      currency: schedules.currency,
+      push: invoicePushes,
+    })
+    .from(milestones)
+    .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
+    .leftJoin(invoicePushes, eq(invoicePushes.milestoneId, milestones.id))
+    .where(
+      and(
+        eq(milestones.tenantId, tenantId),
+        ...filters,
+        or(
+          inArray(milestones.status, ['accepted', 'invoicing', 'invoice_failed', 'disputed']),
+          eq(milestones.needsAttention, true),
+          and(eq(milestones.status, 'planned'), lt(milestones.plannedDate, asOf)),
+          and(
+            eq(invoicePushes.status, 'created'),
+            lt(invoicePushes.dueDate, asOf),
+            lt(invoicePushes.paidAmount, invoicePushes.amount),
+          ),
+        ),
+      ),
+    )
+    .orderBy(asc(milestones.plannedDate), asc(milestones.id))
+    .limit(ATTENTION_LIMIT);
+  return rows.map(({ milestone: m, dealId, dealName, currency, push }) => {
+    const { kind, reason } = why(m, push, asOf);
+    return {
+      kind,
+      reason,
+      dealId,
+      dealName,
+      milestoneId: m.id,
+      milestone: m.name,
+      status: m.status,
+      amount: moneyView(m.amount, currency),
+      plannedDate: m.plannedDate,
+      docNumber: push?.docNumber ?? null,
+      dueDate: push?.dueDate ?? null,
+    };
+  });
+}
+
+function why(
+  m: typeof milestones.$inferSelect,
+  push: typeof invoicePushes.$inferSelect | null,
+  asOf: CalendarDate,
+): { kind: AttentionKind; reason: string } {
+  if (m.status === 'invoice_failed')
+    return {
+      kind: 'invoice_failed',
+      reason: m.attentionReason ?? push?.errorMessage ?? 'QuickBooks refused the invoice',
+    };
+  if (m.status === 'disputed') return { kind: 'disputed', reason: 'The client disputes the deliverable' };
+  if (push?.discrepancy) return { kind: 'discrepancy', reason: push.discrepancy };
+  if (m.needsAttention && m.attentionReason) return { kind: 'flagged', reason: m.attentionReason };
+  if (m.status === 'accepted' || m.status === 'invoicing')
+    return { kind: 'earned_not_billed', reason: 'Accepted by the client, not yet invoiced' };
+  if (push?.status === 'created' && push.dueDate && push.dueDate < asOf) {
+    const open = push.amount - Math.min(push.paidAmount, push.amount);
+    return {
+      kind: 'overdue',
+      reason: `Invoice ${push.docNumber} was due on ${push.dueDate}; ${displayMoney(open, push.currency)} still open`,
+    };
+  }
+  return { kind: 'planned_date_passed', reason: `Planned for ${m.plannedDate}, not accepted yet` };
+}

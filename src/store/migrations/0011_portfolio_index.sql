@@ -1,0 +1,1 @@
+CREATE INDEX "milestones_tenant_status" ON "milestones" USING btree ("tenant_id","status");
