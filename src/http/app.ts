@@ -7,6 +7,8 @@ import { milestoneRoutes } from './routes/api/milestones.ts';
 import { portfolioRoutes } from './routes/api/portfolio.ts';
 import { scheduleRoutes } from './routes/api/schedules.ts';
 import { templateRoutes } from './routes/api/templates.ts';
+import { portfolioPageRoutes } from './routes/app/portfolio.ts';
+import { signInRoutes } from './routes/app/sign-in.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubspotOAuthRoutes } from './routes/oauth/hubspot.ts';
 import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
@@ -26,12 +28,12 @@ export function createApp(deps: AppContext) {
   app.use(healthRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), quickbooksWebhookRoute(deps));
   app.use(hubspotOAuthRoutes(deps));
-  app.use(quickbooksOAuthRoutes(deps));
+  app.use(quickbooksOAuthRoutes(deps), signInRoutes(deps), portfolioPageRoutes(deps));
 
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }), refuseControlCharacters());
   api.use(requireApiKey(deps.database.db));
-  api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), portfolioRoutes());
+  api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), portfolioRoutes(deps));
   api.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
   });
@@ -44,7 +46,7 @@ export function createApp(deps: AppContext) {
     templateRoutes(),
     scheduleRoutes(deps),
     milestoneRoutes(deps),
-    portfolioRoutes(),
+    portfolioRoutes(deps),
     settingsRoutes(deps),
   );
   card.use((req) => {

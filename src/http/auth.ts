@@ -40,3 +40,6 @@ export const requireAppManager: RequestHandler = (_req, res, next) => {
   }
   next();
 };
+
+/** The HubSpot user's email a card caller's actor names (`hubspot_user:<id> <email>`), if any. */
+export const emailOf = (actor: string): string | null => /<(.+)>$/.exec(actor)?.[1] ?? null;

@@ -294,7 +294,7 @@ export const sessions = pgTable('sessions', {
 export const signInLinks = pgTable('sign_in_links', {
   tokenHash: text('token_hash').primaryKey(),
   tenantId: tenantId(),
-  purpose: text().$type<'quickbooks_connect'>().notNull(),
+  purpose: text().$type<'quickbooks_connect' | 'portfolio'>().notNull(),
   actor: text().notNull(),
   userEmail: text('user_email'),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),

@@ -425,6 +425,19 @@ describe('the deal card', () => {
     }
   }, 60_000);
 
+  it('opens the portfolio in a new window through a single-use sign-in link', async () => {
+    const tenant = await b.connectedTenant();
+    const card = renderCard(tenant, tenant.dealNamed('Acme Widgets – Factory Expansion').id);
+    await card.waitFor(() => card.findByTestId(Button, 'portfolio-link'), WAIT);
+    card.findByTestId(Button, 'portfolio-link').trigger('onClick');
+    await card.waitFor(() => card.findByTestId(Button, 'portfolio-open'), WAIT);
+    const href = card.findByTestId(Button, 'portfolio-open').props.href as { url: string; external: boolean };
+    expect(href.external).toBe(true);
+    const signedIn = await fetch(href.url, { redirect: 'manual' });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie().some((c) => c.startsWith('mb_session='))).toBe(true);
+  });
+
   it('says loudly that QuickBooks is not connected', async () => {
     const tenant = await b.connectedTenant();
     await b.t.ctx.quickbooks.disconnect(tenant.tenant.id);

@@ -2,6 +2,7 @@ import { Alert, Button, ErrorState, Flex, LoadingSpinner, Text } from '@hubspot/
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { type Asker, cardApi, Refusal } from './api.ts';
 import { NoSchedule } from './NoSchedule.tsx';
+import { PortfolioLink } from './PortfolioLink.tsx';
 import { ScheduleView } from './ScheduleView.tsx';
 import type { DealCard } from './types.ts';
 
@@ -73,6 +74,7 @@ export function Card({ asker, dealId }: { asker: Asker; dealId: string }) {
       ) : (
         <NoSchedule api={api} card={card} dealId={dealId} onChanged={changed} />
       )}
+      <PortfolioLink api={api} />
     </Flex>
   );
 }

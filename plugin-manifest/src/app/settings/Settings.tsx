@@ -1,6 +1,7 @@
 import { Alert, Divider, ErrorState, Flex, LoadingSpinner, Text } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { type Asker, cardApi, Refusal } from '../cards/api.ts';
+import { PortfolioLink } from '../cards/PortfolioLink.tsx';
 import { AcceptanceWebhookSection } from './AcceptanceWebhookSection.tsx';
 import { ApiKeysSection } from './ApiKeysSection.tsx';
 import { InvoiceDefaultsSection } from './InvoiceDefaultsSection.tsx';
@@ -55,6 +56,7 @@ export function Settings({ asker }: { asker: Asker }) {
           {note}
         </Alert>
       ) : null}
+      <PortfolioLink api={api} />
       <QuickBooksSection api={api} connection={overview.quickbooks} onChanged={changed} onRefresh={load} />
       <Divider />
       <InvoiceDefaultsSection

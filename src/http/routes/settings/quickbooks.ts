@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../../../context.ts';
 import { mintSignInLink } from '../../../tenants/sign-in-links.ts';
-import { callerOf } from '../../auth.ts';
+import { callerOf, emailOf } from '../../auth.ts';
 
 /**
  * The QuickBooks part of the settings page. Intuit's consent page needs a browser window with our
@@ -13,12 +13,11 @@ export function quickbooksSettingsRoutes(ctx: AppContext): Router {
 
   router.post('/settings/quickbooks/connect-link', async (_req, res) => {
     const { db, tenant, actor } = callerOf(res);
-    const email = /<(.+)>$/.exec(actor)?.[1] ?? null;
     const link = await mintSignInLink(db, {
       tenantId: tenant.id,
       purpose: 'quickbooks_connect',
       actor,
-      userEmail: email,
+      userEmail: emailOf(actor),
     });
     res.status(201).json({
       url: `${ctx.config.publicUrl}/oauth/quickbooks/start?link=${link.token}`,
