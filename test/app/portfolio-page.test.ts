@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { refusedInvoice } from './refused-invoice.ts';
 
 let b: Billing;
 let appUrl: string;
@@ -18,26 +19,7 @@ const cookieOf = (res: Response) =>
 
 describe('the portfolio page', () => {
   it('signs in through the link the card mints, shows a refused invoice, and Retry from the page invoices it', async () => {
-    const tenant = await b.connectedTenant();
-    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
-    await tenant.post(`/deals/${deal.id}/schedule/template`, {
-      template: 'software',
-      startDate: '2026-12-01',
-    });
-    await b.t.database.db.execute(
-      `update tenants set settings = '{"incomeItemId":"999999"}' where id = '${tenant.tenant.id}'`,
-    );
-    await tenant.accept({ id: `page-${tenant.portal}`, dealId: deal.id, milestone: { key: 'discovery' } });
-    const [failed] = await tenant.settled(1);
-    expect(failed!.push.status).toBe('failed');
-
-    // "Open portfolio" in the card: a signed card-API call for the HubSpot user.
-    const asked = await b.hs.hubspotFetch(
-      `${appUrl}/card/v1/portfolio-link?portalId=${tenant.portal}&userId=8&userEmail=bo%40agency.example`,
-      { method: 'POST', body: {} },
-    );
-    expect(asked.status).toBe(201);
-    const { url } = (await asked.json()) as { url: string };
+    const { tenant, link: url, fix } = await refusedInvoice(b);
     expect((await hop(`${appUrl}/app/portfolio`)).status).toBe(401);
 
     const signedIn = await hop(url);
@@ -53,7 +35,7 @@ describe('the portfolio page', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
     const action = /action="(\/app\/milestones\/[^"]+\/retry)"/.exec(page)![1]!;
 
-    await b.t.database.db.execute(`update tenants set settings = '{}' where id = '${tenant.tenant.id}'`);
+    await fix();
     const post = (body: string, headers: Record<string, string> = {}) =>
       hop(`${appUrl}${action}`, {
         method: 'POST',

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refusedInvoice } from '../app/refused-invoice.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 
 const axeSource: string = createRequire(import.meta.url)('axe-core').source;
@@ -26,22 +27,7 @@ afterAll(async () => {
 
 describe('the portfolio in a real browser', () => {
   it('signs in through a minted link, shows the refused invoice, and Retry from the page sends it to QuickBooks', async () => {
-    const tenant = await b.connectedTenant();
-    const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
-    await tenant.post(`/deals/${deal.id}/schedule/template`, {
-      template: 'software',
-      startDate: '2026-12-01',
-    });
-    await b.t.database.db.execute(
-      `update tenants set settings = '{"incomeItemId":"999999"}' where id = '${tenant.tenant.id}'`,
-    );
-    await tenant.accept({ id: `browser-${tenant.portal}`, dealId: deal.id, milestone: { key: 'discovery' } });
-    expect((await tenant.settled(1))[0]!.push.status).toBe('failed');
-    const minted = await b.hs.hubspotFetch(
-      `${b.t.ctx.config.publicUrl}/card/v1/portfolio-link?portalId=${tenant.portal}&userId=9&userEmail=bo%40agency.example`,
-      { method: 'POST', body: {} },
-    );
-    const { url } = (await minted.json()) as { url: string };
+    const { tenant, link: url, fix } = await refusedInvoice(b);
 
     // The page's CSP refuses every script, so axe is let in by the browser, not by the page.
     const context = await browser.newContext({ bypassCSP: true });
@@ -62,7 +48,7 @@ describe('the portfolio in a real browser', () => {
     });
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
 
-    await b.t.database.db.execute(`update tenants set settings = '{}' where id = '${tenant.tenant.id}'`);
+    await fix();
     // The Retry button is reached and pressed from the keyboard, as a person without a mouse would.
     await row.getByRole('button', { name: /Retry the invoice of Discovery/ }).focus();
     await Promise.all([page.waitForURL(/\/app\/portfolio\?done=/), page.keyboard.press('Enter')]);
