@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { billingSummary } from '../domain/billing-summary.ts';
 import { today } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
@@ -11,6 +12,7 @@ import { moneyView, scheduleView } from '../schedules/view.ts';
 import { invoicePushes } from '../store/schema.ts';
 import { portalOf } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
+import { summaryInvoice } from './write-back.ts';
 
 /** Something on the deal that needs a person, in words they can act on. */
 export interface Attention {
@@ -140,21 +142,18 @@ export async function dealCard(
     name: t.name,
     triggerStages: [...triggerStagesFor(t, stages).keys()],
   }));
-  const created = pushes.filter((p) => p.status === 'created');
+  // The same roll-up HubSpot's deal properties get.
+  const summary = billingSummary(
+    schedule,
+    rows,
+    pushes.filter((p) => p.status === 'created').map(summaryInvoice),
+    today(),
+  );
   const currency = schedule?.currency ?? deal?.currency ?? 'USD';
   const received = {
-    paid: moneyView(
-      created.reduce((sum, p) => sum + Math.min(p.paidAmount, p.amount), 0),
-      currency,
-    ),
-    outstanding: moneyView(
-      created.reduce((sum, p) => sum + outstandingOf(p), 0),
-      currency,
-    ),
-    overdue: moneyView(
-      created.filter(overdue).reduce((sum, p) => sum + outstandingOf(p), 0),
-      currency,
-    ),
+    paid: moneyView(summary.paid, currency),
+    outstanding: moneyView(summary.outstanding, currency),
+    overdue: moneyView(summary.overdue, currency),
   };
   return {
     received,

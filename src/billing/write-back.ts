@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { type BillingSummary, billingSummary } from '../domain/billing-summary.ts';
 import { today } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -64,17 +64,7 @@ export async function dealBillingSummary(
   const rows = await milestonesOf(db, schedule.id);
   const invoices = rows.length
     ? await db
-        .select({
-          milestoneId: invoicePushes.milestoneId,
-          amount: invoicePushes.amount,
-          dueDate: invoicePushes.dueDate,
-          // What QuickBooks said was received, once it was read; before, the milestone's status.
-          paid: sql<
-            number | null
-          >`case when ${invoicePushes.reconciledAt} is null then null else ${invoicePushes.paidAmount} end`.mapWith(
-            (v) => (v === null ? null : Number(v)),
-          ),
-        })
+        .select()
         .from(invoicePushes)
         .where(
           and(
@@ -87,8 +77,19 @@ export async function dealBillingSummary(
           ),
         )
     : [];
-  return billingSummary(schedule, rows, invoices, today());
+  return billingSummary(schedule, rows, invoices.map(summaryInvoice), today());
 }
+
+/**
+ * A created invoice as the roll-up counts it: what QuickBooks said was received once it was read;
+ * before that, `paid: null` lets the milestone's status stand for it.
+ */
+export const summaryInvoice = (push: Push) => ({
+  milestoneId: push.milestoneId,
+  amount: push.amount,
+  dueDate: push.dueDate,
+  paid: push.reconciledAt ? push.paidAmount : null,
+});
 
 type CreatedPush = Push & { qboInvoiceId: string };
 
