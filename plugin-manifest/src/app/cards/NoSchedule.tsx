@@ -1,7 +1,7 @@
 import { Button, Checkbox, EmptyState, Flex, Heading, Input, Select, Text } from '@hubspot/ui-extensions';
 import { useState } from 'react';
 import { allocationMessage } from './allocation.ts';
-import { type CardApi, Refusal } from './api.ts';
+import { type CardApi, fieldError, Refusal } from './api.ts';
 import { TERMS } from './terms.ts';
 import type { DealCard } from './types.ts';
 
@@ -89,10 +89,7 @@ export function NoSchedule(props: {
   };
   const edit = (i: number, field: keyof Row, value: string) =>
     setRows((current) => current?.map((r, j) => (j === i ? { ...r, [field]: value } : r)));
-  const about = (path: string) => ({
-    error: Boolean(refusal?.about(path)),
-    validationMessage: refusal?.about(path),
-  });
+  const about = (path: string) => fieldError(refusal, path);
 
   if (!rows) {
     return (

@@ -34,6 +34,12 @@ export class Refusal extends Error {
   }
 }
 
+/** An input's error props for the field a refusal names (none when there is no refusal). */
+export const fieldError = (refusal: Refusal | undefined, path: string) => ({
+  error: Boolean(refusal?.about(path)),
+  validationMessage: refusal?.about(path),
+});
+
 export type CardApi = ReturnType<typeof cardApi>;
 
 /** The card API over `hubspot.fetch`: HubSpot signs each request, the backend checks it. */

@@ -1,6 +1,6 @@
 import { Button, Flex, Form, Heading, Input, Select, Text, TextArea } from '@hubspot/ui-extensions';
 import { useState } from 'react';
-import { type CardApi, Refusal } from './api.ts';
+import { type CardApi, fieldError, Refusal } from './api.ts';
 import type { Milestone } from './types.ts';
 
 /** An input whose refusal by the backend shows next to it. */
@@ -12,14 +12,12 @@ export function Field(props: {
   onInput: (value: string) => void;
   multiline?: boolean;
 }) {
-  const message = props.refusal?.about(props.name);
   const common = {
     label: props.label,
     name: props.name,
     value: props.value,
     onInput: props.onInput,
-    error: Boolean(message),
-    validationMessage: message,
+    ...fieldError(props.refusal, props.name),
   };
   return props.multiline ? <TextArea {...common} /> : <Input {...common} />;
 }

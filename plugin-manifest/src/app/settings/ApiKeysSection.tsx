@@ -14,7 +14,7 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useState } from 'react';
-import { type CardApi, Refusal } from '../cards/api.ts';
+import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import type { ApiKey } from './types.ts';
 
 /** Keys for the tenant's own systems (the JSON API): shown once when made, revocable at any time. */
@@ -67,8 +67,7 @@ export function ApiKeysSection(props: { api: CardApi; onChanged: (what: string) 
           name="name"
           value={name}
           onInput={setName}
-          error={Boolean(refusal?.about('name'))}
-          validationMessage={refusal?.about('name')}
+          {...fieldError(refusal, 'name')}
         />
         <Button testId="create-api-key" onClick={() => void create()}>
           Create API key

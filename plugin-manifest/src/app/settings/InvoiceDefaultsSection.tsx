@@ -1,6 +1,6 @@
 import { Button, Flex, Heading, Input, Select, Text, Toggle } from '@hubspot/ui-extensions';
 import { useEffect, useState } from 'react';
-import { type CardApi, Refusal } from '../cards/api.ts';
+import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import { type Choices, type InvoiceDefaults, TERMS } from './types.ts';
 
 const APP_ITEM = '';
@@ -37,10 +37,7 @@ export function InvoiceDefaultsSection(props: {
     <K extends keyof typeof form>(key: K) =>
     (value: (typeof form)[K]) =>
       setForm((f) => ({ ...f, [key]: value }));
-  const about = (field: string) => ({
-    error: Boolean(refusal?.about(field)),
-    validationMessage: refusal?.about(field),
-  });
+  const about = (field: string) => fieldError(refusal, field);
 
   const save = async () => {
     try {

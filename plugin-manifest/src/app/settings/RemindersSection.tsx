@@ -1,6 +1,6 @@
 import { Button, Flex, Heading, Input, Text, Toggle } from '@hubspot/ui-extensions';
 import { useState } from 'react';
-import { type CardApi, Refusal } from '../cards/api.ts';
+import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import type { ReminderPolicy } from './types.ts';
 
 /** Chasing overdue invoices: when, how often, how many times, and whom never to chase. */
@@ -20,10 +20,7 @@ export function RemindersSection(props: {
   const [refusal, setRefusal] = useState<Refusal | undefined>();
   const set = (key: keyof typeof form) => (value: string | boolean) =>
     setForm((f) => ({ ...f, [key]: value }));
-  const about = (field: string) => ({
-    error: Boolean(refusal?.about(field)),
-    validationMessage: refusal?.about(field),
-  });
+  const about = (field: string) => fieldError(refusal, field);
   const number = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text) : text);
 
   const save = async () => {

@@ -14,7 +14,7 @@ import {
 } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useState } from 'react';
 import { allocationMessage } from '../cards/allocation.ts';
-import { type CardApi, Refusal } from '../cards/api.ts';
+import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import { TERMS, type Template } from './types.ts';
 
 interface Row {
@@ -112,8 +112,7 @@ export function TemplatesSection(props: { api: CardApi; onChanged: (what: string
       value={draft?.[name] ?? ''}
       readOnly={name === 'key' && Boolean(draft?.editing)}
       onInput={(value) => setDraft((d) => d && { ...d, [name]: value })}
-      error={Boolean(refusal?.about(name))}
-      validationMessage={refusal?.about(name)}
+      {...fieldError(refusal, name)}
     />
   );
   const edit = (i: number, name: keyof Row, value: string) =>
@@ -187,8 +186,7 @@ export function TemplatesSection(props: { api: CardApi; onChanged: (what: string
                 name={`${at}.${name}`}
                 value={row[name]}
                 onInput={(value) => edit(i, name, value)}
-                error={Boolean(refusal?.about(`${at}.${name}`))}
-                validationMessage={refusal?.about(`${at}.${name}`)}
+                {...fieldError(refusal, `${at}.${name}`)}
               />
             );
             return (
