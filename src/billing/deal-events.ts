@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { parseAmount } from '../domain/money.ts';
 import type { DealChange, HubSpotEvent } from '../hubspot/index.ts';
@@ -22,6 +22,9 @@ export async function applyDealChange(
       return amountChanged(deps, tenant, change.dealId, change.amount, new Date(event.occurredAt));
     case 'deleted':
       return dealDeleted(deps, tenant, change.dealId);
+    case 'owner':
+    case 'pipeline':
+      return dealFactChanged(deps, tenant, change, event.occurredAt);
     case 'ignored':
       return `ignored: ${change.why}`;
   }
@@ -91,6 +94,33 @@ async function amountChanged(
       .where(eq(schedules.id, schedule.id));
     return mismatch ? 'flagged: deal amount differs from the contract value' : 'amount matches';
   });
+}
+
+/** The portfolio filters by the deal's owner and pipeline; of two reports, the later one wins. */
+async function dealFactChanged(
+  deps: Pick<BillingDeps, 'db'>,
+  tenant: Tenant,
+  change: Extract<DealChange, { kind: 'owner' | 'pipeline' }>,
+  occurredAt: number,
+): Promise<string> {
+  const at = new Date(occurredAt).toISOString();
+  const column = change.kind === 'owner' ? 'ownerId' : 'pipelineId';
+  const updated = await deps.db
+    .update(schedules)
+    .set({
+      [column]: change.value,
+      dealFactsAt: sql`${schedules.dealFactsAt} || jsonb_build_object(${change.kind}::text, ${at}::text)`,
+      updatedAt: new Date(),
+    })
+    .where(
+      and(
+        eq(schedules.tenantId, tenant.id),
+        eq(schedules.dealId, change.dealId),
+        sql`coalesce(${schedules.dealFactsAt} ->> ${change.kind}, '') < ${at}`,
+      ),
+    )
+    .returning({ id: schedules.id });
+  return updated.length ? `${change.kind} recorded` : 'ignored: no schedule or a newer report';
 }
 
 /** The deal is gone: its schedule is kept for the record and accepts no further change. */

@@ -62,7 +62,7 @@ export async function applyQuickBooksChanges(
     const now = payments.get(id)?.invoiceIds ?? [];
     const before = known.filter((k) => k.paymentId === id).map((k) => k.qboInvoiceId);
     touched.set(id, [...new Set([...before, ...now])]);
-    await replacePaymentLinks(deps.db, tenant.id, id, now);
+    await replacePaymentLinks(deps.db, tenant.id, id, payments.get(id));
   }
   const invoicesOf = (c: (typeof changes)[number]) =>
     c.entity === 'Invoice' ? [c.entityId] : c.entity === 'Payment' ? (touched.get(c.entityId) ?? []) : [];
@@ -94,16 +94,23 @@ export async function replacePaymentLinks(
   db: BillingDeps['db'],
   tenantId: string,
   paymentId: string,
-  invoiceIds: string[],
+  payment: PaymentState | undefined,
 ): Promise<void> {
+  const applied = payment?.applied ?? [];
   await db.transaction(async (tx) => {
     await tx
       .delete(qboPaymentLinks)
       .where(and(eq(qboPaymentLinks.tenantId, tenantId), eq(qboPaymentLinks.paymentId, paymentId)));
-    if (invoiceIds.length)
-      await tx
-        .insert(qboPaymentLinks)
-        .values(invoiceIds.map((qboInvoiceId) => ({ tenantId, paymentId, qboInvoiceId })));
+    if (applied.length)
+      await tx.insert(qboPaymentLinks).values(
+        applied.map((a) => ({
+          tenantId,
+          paymentId,
+          qboInvoiceId: a.invoiceId,
+          amount: a.amount,
+          receivedOn: payment?.receivedOn ?? null,
+        })),
+      );
   });
 }
 

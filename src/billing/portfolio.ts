@@ -4,12 +4,9 @@ import { displayMoney } from '../domain/money.ts';
 import { moneyView } from '../schedules/view.ts';
 import type { Queryable } from '../store/db.ts';
 import { invoicePushes, milestones, schedules } from '../store/schema.ts';
+import { filterConditions, type PortfolioFilters } from './portfolio-filters.ts';
 
-export interface PortfolioFilters {
-  currency?: string | undefined;
-  /** The QuickBooks customer billed. */
-  customerId?: string | undefined;
-}
+export type { PortfolioFilters } from './portfolio-filters.ts';
 
 const ATTENTION_LIMIT = 200;
 
@@ -24,8 +21,7 @@ export async function portfolio(
   filters: PortfolioFilters = {},
   asOf = today(),
 ) {
-  const inCurrency = filters.currency ? eq(schedules.currency, filters.currency) : undefined;
-  const billed = filters.customerId ? eq(invoicePushes.qboCustomerId, filters.customerId) : undefined;
+  const filtered = filterConditions(filters);
 
   const byStatus = await db
     .select({
@@ -37,7 +33,7 @@ export async function portfolio(
     .from(milestones)
     .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
     .leftJoin(invoicePushes, eq(invoicePushes.milestoneId, milestones.id))
-    .where(and(eq(milestones.tenantId, tenantId), ne(milestones.status, 'cancelled'), inCurrency, billed))
+    .where(and(eq(milestones.tenantId, tenantId), ne(milestones.status, 'cancelled'), filtered))
     .groupBy(schedules.currency, milestones.status)
     .orderBy(asc(schedules.currency), asc(milestones.status));
 
@@ -51,18 +47,13 @@ export async function portfolio(
       overdue: sql<string>`coalesce(sum(${open}) filter (where ${invoicePushes.dueDate} < ${asOf}), 0)::text`,
     })
     .from(invoicePushes)
-    .where(
-      and(
-        eq(invoicePushes.tenantId, tenantId),
-        eq(invoicePushes.status, 'created'),
-        filters.currency ? eq(invoicePushes.currency, filters.currency) : undefined,
-        billed,
-      ),
-    )
+    .innerJoin(milestones, eq(milestones.id, invoicePushes.milestoneId))
+    .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
+    .where(and(eq(invoicePushes.tenantId, tenantId), eq(invoicePushes.status, 'created'), filtered))
     .groupBy(invoicePushes.currency)
     .orderBy(asc(invoicePushes.currency));
 
-  const attention = await needsAttention(db, tenantId, asOf, [inCurrency, billed]);
+  const attention = await needsAttention(db, tenantId, asOf, filtered);
   const minor = (text: string | null) => Number(text ?? 0);
   return {
     asOf,
@@ -92,7 +83,7 @@ async function needsAttention(
   db: Queryable,
   tenantId: string,
   asOf: CalendarDate,
-  filters: (SQL | undefined)[],
+  filtered: SQL | undefined,
 ) {
   const rows = await db
     .select({
@@ -108,7 +99,7 @@ async function needsAttention(
     .where(
       and(
         eq(milestones.tenantId, tenantId),
-        ...filters,
+        filtered,
         or(
           inArray(milestones.status, ['accepted', 'invoicing', 'invoice_failed', 'disputed']),
           eq(milestones.needsAttention, true),
@@ -164,4 +155,36 @@ function why(
     };
   }
   return { kind: 'planned_date_passed', reason: `Planned for ${m.plannedDate}, not accepted yet` };
+}
+
+/** What the portfolio can be filtered by: the values the tenant's schedules and invoices hold. */
+export async function filterChoices(db: Queryable, tenantId: string) {
+  const [facts, customers] = await Promise.all([
+    db
+      .selectDistinct({
+        currency: schedules.currency,
+        ownerId: schedules.ownerId,
+        pipelineId: schedules.pipelineId,
+      })
+      .from(schedules)
+      .where(eq(schedules.tenantId, tenantId)),
+    db
+      .select({
+        id: invoicePushes.qboCustomerId,
+        name: sql<string | null>`max(${invoicePushes.customerName})`,
+      })
+      .from(invoicePushes)
+      .where(and(eq(invoicePushes.tenantId, tenantId), sql`${invoicePushes.qboCustomerId} is not null`))
+      .groupBy(invoicePushes.qboCustomerId),
+  ]);
+  const distinct = (values: (string | null)[]) =>
+    [...new Set(values.filter((v): v is string => v !== null))].sort();
+  return {
+    currencies: distinct(facts.map((f) => f.currency)),
+    ownerIds: distinct(facts.map((f) => f.ownerId)),
+    pipelineIds: distinct(facts.map((f) => f.pipelineId)),
+    customers: customers
+      .map((c) => ({ id: c.id!, name: c.name ?? `QuickBooks customer ${c.id}` }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
 }

@@ -88,6 +88,7 @@ async function invoiceOnce(
         status: 'sending',
         attempts: sql`${invoicePushes.attempts} + 1`,
         qboCustomerId: invoice.customerId,
+        customerName: order.party.name,
         updatedAt: new Date(),
       })
       .where(eq(invoicePushes.id, push.id));

@@ -38,8 +38,7 @@ export async function reconcileCompany(deps: BillingDeps, tenant: Tenant): Promi
         )
         .returning({ id: qboPaymentLinks.qboInvoiceId })
     : [];
-  for (const payment of changes.payments)
-    await replacePaymentLinks(deps.db, tenant.id, payment.id, payment.invoiceIds);
+  for (const payment of changes.payments) await replacePaymentLinks(deps.db, tenant.id, payment.id, payment);
   const invoiceIds = [
     ...new Set([
       ...changes.invoiceIds,

@@ -4,7 +4,7 @@ import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { randomSecret, sha256 } from '../security/crypto.ts';
 import type { Db } from '../store/db.ts';
-import { sessions } from '../store/schema.ts';
+import { sessions, shareLinks } from '../store/schema.ts';
 import { HttpProblem } from './problem.ts';
 
 export const SESSION_COOKIE = 'mb_session';
@@ -12,6 +12,8 @@ export const SESSION_COOKIE = 'mb_session';
 export interface Session {
   tenantId: string;
   userEmail: string | null;
+  /** A bookkeeper's session from a share link: it may look, not change anything. */
+  shareLinkId?: string | null;
 }
 
 /** What the HubSpot install sets: randomSecret('', 32), base64url. Anything else is not ours. */
@@ -24,16 +26,33 @@ const SessionId = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
 export function requireSession(db: Db): RequestHandler {
   return async (req, res, next) => {
     const id = SessionId.safeParse(parseCookie(req.header('cookie') ?? '')[SESSION_COOKIE]);
+    const now = new Date();
     const [row] = id.success
       ? await db
-          .select({ tenantId: sessions.tenantId, userEmail: sessions.userEmail })
+          .select({
+            tenantId: sessions.tenantId,
+            userEmail: sessions.userEmail,
+            shareLinkId: sessions.shareLinkId,
+            link: { revokedAt: shareLinks.revokedAt, expiresAt: shareLinks.expiresAt },
+          })
           .from(sessions)
-          .where(and(eq(sessions.idHash, sha256(id.data)), gt(sessions.expiresAt, new Date())))
+          .leftJoin(shareLinks, eq(shareLinks.id, sessions.shareLinkId))
+          .where(and(eq(sessions.idHash, sha256(id.data)), gt(sessions.expiresAt, now)))
       : [];
     if (!row) {
       throw new HttpProblem('unauthorized', 'sign in by opening the app from HubSpot (install it first)');
     }
-    res.locals.session = row satisfies Session;
+    if (row.shareLinkId && (!row.link || row.link.revokedAt || row.link.expiresAt <= now)) {
+      throw new HttpProblem(
+        'unauthorized',
+        `the share link of this session was ${row.link?.revokedAt ? 'revoked' : 'expired'}; ask the admin for a new one`,
+      );
+    }
+    res.locals.session = {
+      tenantId: row.tenantId,
+      userEmail: row.userEmail,
+      shareLinkId: row.shareLinkId,
+    } satisfies Session;
     next();
   };
 }
@@ -54,6 +73,7 @@ export async function startSession(
     idHash: sha256(id),
     tenantId: session.tenantId,
     userEmail: session.userEmail,
+    shareLinkId: session.shareLinkId ?? null,
     expiresAt: new Date(Date.now() + SESSION_TTL_MS),
   });
   res.cookie(SESSION_COOKIE, id, {
@@ -63,3 +83,10 @@ export async function startSession(
     maxAge: SESSION_TTL_MS,
   });
 }
+
+/** Changes need a session of the tenant's own users; a share link's bookkeeper only looks. */
+export const requireWritableSession: RequestHandler = (_req, res, next) => {
+  if (sessionOf(res).shareLinkId)
+    throw new HttpProblem('forbidden', 'this portfolio was shared read-only; ask an admin in HubSpot to retry');
+  next();
+};

@@ -45,9 +45,14 @@ export type DealChange =
   | { kind: 'stage'; dealId: string; stage: string | undefined }
   | { kind: 'amount'; dealId: string; amount: string | undefined }
   | { kind: 'deleted'; dealId: string }
+  | { kind: 'owner' | 'pipeline'; dealId: string; value: string | null }
   | { kind: 'ignored'; why: string };
 
+const FACTS: Record<string, 'owner' | 'pipeline'> = { hubspot_owner_id: 'owner', pipeline: 'pipeline' };
+
 export function dealChange(e: HubSpotEvent): DealChange {
+  const fact = isDeal(e, 'propertyChange') ? FACTS[e.propertyName ?? ''] : undefined;
+  if (fact) return { kind: fact, dealId: e.objectId, value: e.propertyValue || null };
   // Imports rewrite thousands of deals at once; they are not a client accepting anything.
   if (e.changeSource === 'IMPORT') return { kind: 'ignored', why: 'import' };
   if (isDeal(e, 'propertyChange') && e.propertyName === 'dealstage')

@@ -4,12 +4,14 @@ import { type HubSpotDeps, hubspotLimiter, type Portal } from './client.ts';
 import { type Deal, fetchDeal, recentDeal } from './deals.ts';
 import { addNoteOnce, addNotes, type NoteRequest } from './notes.ts';
 import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
+import { type DealDirectory, dealDirectory } from './directory.ts';
 import { type DealStage, dealStages } from './pipelines.ts';
 import { ensureBillingProperties, writeBillingSummaries, writeBillingSummary } from './properties.ts';
 import { createTask, type TaskRequest } from './tasks.ts';
 import { hubspotTokens, issued } from './tokens.ts';
 
 export type { HubSpotDeps, Portal } from './client.ts';
+export type { DealDirectory } from './directory.ts';
 export { HUBSPOT_PACE } from './client.ts';
 export type { Deal, DealParties } from './deals.ts';
 export { type DealChange, dealChange, dedupeKey, HubSpotEvent } from './events.ts';
@@ -41,6 +43,8 @@ export interface HubSpot {
   recentDeal(portal: Portal, dealId: string): Promise<Deal>;
   /** The stages of a deal pipeline, in their order (cached five minutes). */
   dealStages(portal: Portal, pipelineId: string, opts?: { waitMs?: number }): Promise<DealStage[]>;
+  /** The portal's deal pipelines and owners by name (cached five minutes). */
+  dealDirectory(portal: Portal, opts?: { waitMs?: number }): Promise<DealDirectory>;
   /** Creates the deal properties the summary is written to, once per portal. */
   ensureBillingProperties(portal: Portal): Promise<void>;
   writeBillingSummary(
@@ -95,6 +99,10 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
     recentDeal: (portal, dealId) => recentDeal(conn, portal, dealId),
     dealStages: (portal, pipelineId, opts) =>
       dealStages(conn, portal, pipelineId, {
+        deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
+      }),
+    dealDirectory: (portal, opts) =>
+      dealDirectory(conn, portal, {
         deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
       }),
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),

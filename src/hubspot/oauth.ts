@@ -13,6 +13,9 @@ export const SCOPES = [
   'crm.schemas.deals.write',
 ];
 
+/** Granted where the installer may: owners' names in the portfolio's filter (ids without it). */
+export const OPTIONAL_SCOPES = ['crm.objects.owners.read'];
+
 const TokenResponse = z.object({
   access_token: z.string().min(1),
   refresh_token: z.string().min(1),
@@ -68,6 +71,7 @@ export function authorizeUrl(config: Config, state: string): string {
   url.searchParams.set('client_id', app.clientId);
   url.searchParams.set('redirect_uri', app.redirectUri);
   url.searchParams.set('scope', SCOPES.join(' '));
+  url.searchParams.set('optional_scope', OPTIONAL_SCOPES.join(' '));
   url.searchParams.set('state', state);
   return url.toString();
 }

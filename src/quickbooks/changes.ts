@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Company } from './company.ts';
+import { type PaymentState, paymentState } from './payments.ts';
 
 /** What changed in a company since a moment: the ids to look at again. */
 export interface CompanyChanges {
   invoiceIds: string[];
   /** Payments still there, with the invoices they are applied to now. */
-  payments: { id: string; invoiceIds: string[] }[];
+  payments: PaymentState[];
   deletedPaymentIds: string[];
   /** How they were read: Change Data Capture, or queries (a window CDC cannot answer whole). */
   via: 'cdc' | 'query';
@@ -16,17 +17,7 @@ export const CDC_MAX_OBJECTS = 1000;
 export const CDC_MAX_LOOKBACK_MS = 30 * 24 * 60 * 60_000;
 const PAGE = 1000;
 
-const Record_ = z.looseObject({
-  Id: z.string(),
-  status: z.string().optional(),
-  Line: z
-    .array(
-      z.looseObject({
-        LinkedTxn: z.array(z.looseObject({ TxnId: z.string(), TxnType: z.string() })).optional(),
-      }),
-    )
-    .optional(),
-});
+const Record_ = z.looseObject({ Id: z.string(), status: z.string().optional() });
 type Row = z.infer<typeof Record_>;
 
 const CdcAnswer = z.looseObject({
@@ -41,7 +32,12 @@ const CdcAnswer = z.looseObject({
  * the same is read by queries ordered by last change, a page of 1,000 at a time, so nothing is
  * left out however many changed.
  */
-export async function changesSince(company: Company, since: Date, now = Date.now()): Promise<CompanyChanges> {
+export async function changesSince(
+  company: Company,
+  since: Date,
+  homeCurrency: string,
+  now = Date.now(),
+): Promise<CompanyChanges> {
   if (now - since.getTime() < CDC_MAX_LOOKBACK_MS - 60 * 60_000) {
     const { data } = await company.read((sdk, cb) =>
       sdk.changeDataCapture(['Invoice', 'Payment'], since.toISOString(), cb),
@@ -56,13 +52,14 @@ export async function changesSince(company: Company, since: Date, now = Date.now
       );
     const invoices = rows('Invoice');
     const payments = rows('Payment');
-    if (invoices.length + payments.length < CDC_MAX_OBJECTS) return summarise(invoices, payments, 'cdc');
+    if (invoices.length + payments.length < CDC_MAX_OBJECTS)
+      return summarise(invoices, payments, 'cdc', homeCurrency);
   }
   const [invoices, payments] = await Promise.all([
     queryAll(company, 'Invoice', since),
     queryAll(company, 'Payment', since),
   ]);
-  return summarise(invoices, payments, 'query');
+  return summarise(invoices, payments, 'query', homeCurrency);
 }
 
 async function queryAll(company: Company, entity: 'Invoice' | 'Payment', since: Date): Promise<Row[]> {
@@ -82,22 +79,16 @@ async function queryAll(company: Company, entity: 'Invoice' | 'Payment', since: 
   }
 }
 
-function summarise(invoices: Row[], payments: Row[], via: CompanyChanges['via']): CompanyChanges {
+function summarise(
+  invoices: Row[],
+  payments: Row[],
+  via: CompanyChanges['via'],
+  homeCurrency: string,
+): CompanyChanges {
   const deleted = (r: Row) => r.status === 'Deleted';
   return {
     invoiceIds: [...new Set(invoices.map((i) => i.Id))],
-    payments: payments
-      .filter((p) => !deleted(p))
-      .map((p) => ({
-        id: p.Id,
-        invoiceIds: [
-          ...new Set(
-            (p.Line ?? []).flatMap((l) =>
-              (l.LinkedTxn ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => t.TxnId),
-            ),
-          ),
-        ],
-      })),
+    payments: payments.filter((p) => !deleted(p)).map((p) => paymentState(p, homeCurrency)),
     deletedPaymentIds: payments.filter(deleted).map((p) => p.Id),
     via,
   };

@@ -246,8 +246,14 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
       const facts = await companyFacts(deps, company, company.tenantId);
       return readInvoices(company, invoiceIds, facts.homeCurrency);
     },
-    readPayments: (paymentIds) => readPayments(company, paymentIds),
-    changesSince: (since) => changesSince(company, since),
+    async readPayments(paymentIds) {
+      const facts = await companyFacts(deps, company, company.tenantId);
+      return readPayments(company, paymentIds, facts.homeCurrency);
+    },
+    async changesSince(since) {
+      const facts = await companyFacts(deps, company, company.tenantId);
+      return changesSince(company, since, facts.homeCurrency);
+    },
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
     async forgetReferences(party) {
       await forgetReferences(deps, company.tenantId);

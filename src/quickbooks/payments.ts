@@ -21,6 +21,9 @@ export interface InvoiceState {
 export interface PaymentState {
   id: string;
   invoiceIds: string[];
+  /** The day the money came in, and how much of it went to each invoice (minor units). */
+  receivedOn: string | null;
+  applied: { invoiceId: string; amount: number }[];
 }
 
 /** QuickBooks sends money as JSON numbers with the currency's decimals; read them exactly. */
@@ -44,7 +47,9 @@ const InvoiceBody = z.looseObject({
 const PaymentBody = z.looseObject({
   Payment: z.looseObject({
     Id: z.string(),
-    Line: z.array(z.looseObject({ LinkedTxn: Linked })).default([]),
+    TxnDate: z.string().optional(),
+    CurrencyRef: z.looseObject({ value: z.string() }).optional(),
+    Line: z.array(z.looseObject({ Amount: z.number().optional(), LinkedTxn: Linked })).default([]),
   }),
 });
 
@@ -89,8 +94,8 @@ async function readMany<T extends { id: string }>(
 export const readInvoices = (company: Company, ids: string[], homeCurrency: string) =>
   readMany(company, 'Invoice', ids, (row) => invoiceState(row, homeCurrency));
 
-export const readPayments = (company: Company, ids: string[]) =>
-  readMany(company, 'Payment', ids, paymentState);
+export const readPayments = (company: Company, ids: string[], homeCurrency: string) =>
+  readMany(company, 'Payment', ids, (row) => paymentState(row, homeCurrency));
 
 function invoiceState(data: unknown, homeCurrency: string): InvoiceState {
   const i = InvoiceBody.parse({ Invoice: data }).Invoice;
@@ -112,10 +117,17 @@ function invoiceState(data: unknown, homeCurrency: string): InvoiceState {
   } satisfies InvoiceState;
 }
 
-function paymentState(data: unknown): PaymentState {
+export function paymentState(data: unknown, homeCurrency: string): PaymentState {
   const p = PaymentBody.parse({ Payment: data }).Payment;
-  const invoiceIds = p.Line.flatMap((l) =>
-    l.LinkedTxn.filter((t) => t.TxnType === 'Invoice').map((t) => t.TxnId),
-  );
-  return { id: p.Id, invoiceIds: [...new Set(invoiceIds)] };
+  const currency = p.CurrencyRef?.value ?? homeCurrency;
+  const applied = new Map<string, number>();
+  for (const line of p.Line)
+    for (const t of line.LinkedTxn.filter((t) => t.TxnType === 'Invoice'))
+      applied.set(t.TxnId, (applied.get(t.TxnId) ?? 0) + money(line.Amount ?? 0, currency));
+  return {
+    id: p.Id,
+    invoiceIds: [...applied.keys()],
+    receivedOn: p.TxnDate ?? null,
+    applied: [...applied].map(([invoiceId, amount]) => ({ invoiceId, amount })),
+  };
 }

@@ -35,10 +35,17 @@ export interface Caller {
 export interface ScheduleInput {
   baseVersion?: number | undefined;
   dealName?: string | undefined;
+  /** The deal's owner and pipeline as HubSpot showed them when the schedule was made. */
+  dealFacts?: DealFacts | undefined;
   contract: ContractTerms;
   paymentTerms?: PaymentTerms | undefined;
   specs: MilestoneSpec[];
   reason?: string | undefined;
+}
+
+export interface DealFacts {
+  ownerId: string | null;
+  pipelineId: string | null;
 }
 
 export async function getSchedule(caller: Caller, dealId: string) {
@@ -65,6 +72,8 @@ export async function putSchedule(caller: Caller, dealId: string, input: Schedul
             tenantId: caller.tenant.id,
             dealId,
             dealName: input.dealName ?? null,
+            ownerId: input.dealFacts?.ownerId ?? null,
+            pipelineId: input.dealFacts?.pipelineId ?? null,
             currency: input.contract.currency,
             contractValue: input.contract.contractValue,
             retainagePercent: input.contract.retainagePercent,
@@ -84,7 +93,11 @@ export async function putSchedule(caller: Caller, dealId: string, input: Schedul
         );
       }
       const cancelled = current.map((m) => ({ ...toDomain(m), status: 'cancelled' as const }));
-      const bumped = await bump(tx, existing, input.contract, { paymentTerms, dealName: input.dealName });
+      const bumped = await bump(tx, existing, input.contract, {
+        paymentTerms,
+        dealName: input.dealName,
+        dealFacts: input.dealFacts,
+      });
       await writeMilestones(tx, bumped, current, [...cancelled, ...planned], cause);
       return snapshot(tx, bumped, cause);
     });
@@ -259,7 +272,7 @@ export async function bump(
   tx: Queryable,
   schedule: ScheduleRow,
   terms: ContractTerms,
-  extra: { paymentTerms?: PaymentTerms; dealName?: string | undefined },
+  extra: { paymentTerms?: PaymentTerms; dealName?: string | undefined; dealFacts?: DealFacts | undefined },
 ): Promise<ScheduleRow> {
   const [row] = await tx
     .update(schedules)
@@ -269,6 +282,7 @@ export async function bump(
       retainagePercent: terms.retainagePercent,
       ...(extra.paymentTerms ? { paymentTerms: extra.paymentTerms } : {}),
       ...(extra.dealName ? { dealName: extra.dealName } : {}),
+      ...(extra.dealFacts ?? {}),
       updatedAt: new Date(),
     })
     .where(and(eq(schedules.id, schedule.id), eq(schedules.version, schedule.version)))

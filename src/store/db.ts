@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -111,3 +111,8 @@ export function sqlStateOf(error: unknown): string | undefined {
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the values, not the database, are the problem. */
 export const isDataError = (error: unknown) => /^2[23]/.test(sqlStateOf(error) ?? '');
+
+/** Rows of a hand-written query (both drivers answer `{ rows }`), for what the builder cannot say. */
+export async function rowsOf<T>(db: Queryable, query: SQL): Promise<T[]> {
+  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+}

@@ -98,6 +98,11 @@ export const schedules = pgTable(
     /** The deal amount HubSpot last reported, and when: webhooks arrive out of order. */
     dealAmount: money('deal_amount'),
     dealAmountAt: timestamp('deal_amount_at', { withTimezone: true }),
+    /** The deal's owner and pipeline in HubSpot (ids), for the portfolio's filters. */
+    ownerId: text('owner_id'),
+    pipelineId: text('pipeline_id'),
+    /** When HubSpot last reported each of them: a late event must not undo a newer one. */
+    dealFactsAt: jsonb('deal_facts_at').$type<{ owner?: string; pipeline?: string }>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -279,10 +284,32 @@ export const oauthGrants = pgTable(
 );
 
 /** Browser sessions of admins who installed the app; the cookie holds the id, the table its hash. */
+/**
+ * Read-only links an admin gives a bookkeeper without a HubSpot seat: usable until they expire or
+ * are revoked, and every session they started ends with them. The table holds the token's hash.
+ */
+export const shareLinks = pgTable(
+  'share_links',
+  {
+    id: text().primaryKey(),
+    tenantId: tenantId(),
+    tokenHash: text('token_hash').notNull().unique(),
+    label: text().notNull(),
+    createdBy: text('created_by').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('share_links_tenant').on(t.tenantId)],
+);
+
 export const sessions = pgTable('sessions', {
   idHash: text('id_hash').primaryKey(),
   tenantId: tenantId(),
   userEmail: text('user_email'),
+  /** Set for a bookkeeper's read-only session: it lives only as long as its share link. */
+  shareLinkId: text('share_link_id').references(() => shareLinks.id),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   createdAt: createdAt(),
 });
@@ -357,6 +384,8 @@ export const invoicePushes = pgTable(
     dueDate: calendarDate('due_date'),
     qboInvoiceId: text('qbo_invoice_id'),
     qboCustomerId: text('qbo_customer_id'),
+    /** Whom the invoice bills, by the name the deal's company has: the aging groups by it. */
+    customerName: text('customer_name'),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     intuitTid: text('intuit_tid'),
@@ -376,6 +405,7 @@ export const invoicePushes = pgTable(
   (t) => [
     uniqueIndex('invoice_pushes_doc_number').on(t.tenantId, t.docNumber),
     index('invoice_pushes_qbo_invoice').on(t.tenantId, t.qboInvoiceId),
+    index('invoice_pushes_open').on(t.tenantId, t.dueDate).where(sql`status = 'created'`),
   ],
 );
 
@@ -389,6 +419,9 @@ export const qboPaymentLinks = pgTable(
     tenantId: tenantId(),
     paymentId: text('payment_id').notNull(),
     qboInvoiceId: text('qbo_invoice_id').notNull(),
+    /** What the payment applied to this invoice, and on which day: the forecast's actual receipts. */
+    amount: money('amount'),
+    receivedOn: calendarDate('received_on'),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.paymentId, t.qboInvoiceId] })],
 );

@@ -5,6 +5,7 @@ import type { InjectedFault, SandboxContext } from './context.ts';
 import { crmObjectsRouter } from './crm.ts';
 import { errorBody, sendError } from './errors.ts';
 import { oauthRouter } from './oauth.ts';
+import { ownersRouter } from './owners.ts';
 import { pipelinesRouter } from './pipelines.ts';
 import { propertiesRouter } from './properties.ts';
 import { TEN_SECONDLY_BODY } from './rate-limit.ts';
@@ -88,6 +89,7 @@ export function createApp(ctx: SandboxContext): express.Express {
   app.use(['/crm/v3/properties', '/crm/properties/2026-03'], json, properties);
   app.use(['/crm/v3/pipelines', '/crm/pipelines/2026-03'], pipelines);
   app.use('/account-info/2026-03', accountInfoRouter(ctx));
+  app.use(['/crm/v3/owners', '/crm/owners/2026-03'], ownersRouter(ctx));
 
   app.use((req, res) => {
     sendError(res, 404, `Unable to route ${req.method} request to ${req.path}`, 'OBJECT_NOT_FOUND');

@@ -86,11 +86,13 @@ export class SandboxState {
     const existing = this.portals.get(portalId);
     if (existing) return existing;
     const currencies = opts.currencies ?? DEFAULT_CURRENCIES;
+    const userId = opts.userId ?? 45_678_000 + (portalId % 1000);
+    const userEmail = opts.userEmail ?? `admin@portal-${portalId}.example.com`;
     const portal: Portal = {
       id: portalId,
       hubDomain: opts.hubDomain ?? `portal-${portalId}.example.com`,
-      userId: opts.userId ?? 45_678_000 + (portalId % 1000),
-      userEmail: opts.userEmail ?? `admin@portal-${portalId}.example.com`,
+      userId,
+      userEmail,
       companyCurrency: opts.companyCurrency ?? currencies[0] ?? 'USD',
       currencies: [...currencies],
       objects: perType(() => new Map()),
@@ -98,6 +100,8 @@ export class SandboxState {
       properties: perType((type) => new Map(defaultProperties(type).map((p) => [p.name, p]))),
       groups: perType((type) => new Map(defaultGroups(type).map((g) => [g.name, g]))),
       pipelines: [structuredClone(DEFAULT_PIPELINE)],
+      // The installing user owns the seeded deals: the seed sets hubspot_owner_id to their user id.
+      owners: [{ id: String(userId), userId, email: userEmail, firstName: 'Portal', lastName: 'Admin' }],
     };
     this.portals.set(portalId, portal);
     return portal;

@@ -117,6 +117,16 @@ export interface Portal {
   properties: Record<ObjectTypeName, Map<string, PropertyDefinition>>;
   groups: Record<ObjectTypeName, Map<string, PropertyGroupDefinition>>;
   pipelines: Pipeline[];
+  /** The account's users who can own records (`hubspot_owner_id` holds an owner's id). */
+  owners: Owner[];
+}
+
+export interface Owner {
+  id: string;
+  userId: number;
+  email: string;
+  firstName: string;
+  lastName: string;
 }
 
 export interface AccessTokenRecord {

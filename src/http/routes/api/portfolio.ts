@@ -1,27 +1,54 @@
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import { z } from 'zod';
+import { receivablesAging } from '../../../billing/aging.ts';
+import { cashForecast } from '../../../billing/forecast.ts';
 import { portfolio } from '../../../billing/portfolio.ts';
 import type { AppContext } from '../../../context.ts';
 import { Currency } from '../../../domain/values.ts';
 import { mintSignInLink } from '../../../tenants/sign-in-links.ts';
 import { callerOf, emailOf } from '../../auth.ts';
 
-const Filters = z.strictObject({
+const HubSpotId = (what: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, `must be a HubSpot ${what} id`)
+    .optional();
+
+/** The filters every portfolio view takes, from the query string; empty values mean "all". */
+export const PortfolioQuery = z.strictObject({
   currency: Currency.optional(),
+  ownerId: HubSpotId('owner'),
+  pipelineId: HubSpotId('pipeline'),
   customerId: z
     .string()
     .regex(/^\d{1,20}$/, 'must be a QuickBooks customer id')
     .optional(),
 });
 
-/** The portfolio across deals: by status and currency, money received and owed, what needs a person. */
+/** Who asks travels in the card API's signed query; those are not filters. */
+const SIGNED = new Set(['portalId', 'userId', 'userEmail', 'appId', 'permissions']);
+
+export function portfolioFilters(req: Request) {
+  const query = Object.fromEntries(
+    Object.entries(req.query).filter(([k, v]) => !SIGNED.has(k) && v !== ''),
+  );
+  return PortfolioQuery.parse(query);
+}
+
+/** The portfolio across deals, the cash-flow forecast and receivables aging, each with the same filters. */
 export function portfolioRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get('/portfolio', async (req, res) => {
-    // The card API's signed query carries who asks; those are not filters.
-    const { portalId: _p, userId: _u, userEmail: _e, appId: _a, permissions: _s, ...query } = req.query;
-    const caller = callerOf(res);
-    res.json(await portfolio(caller.db, caller.tenant.id, Filters.parse(query)));
+    const { db, tenant } = callerOf(res);
+    res.json(await portfolio(db, tenant.id, portfolioFilters(req)));
+  });
+  router.get('/portfolio/forecast', async (req, res) => {
+    const { db, tenant } = callerOf(res);
+    res.json(await cashForecast(db, tenant.id, portfolioFilters(req)));
+  });
+  router.get('/portfolio/aging', async (req, res) => {
+    const { db, tenant } = callerOf(res);
+    res.json(await receivablesAging(db, tenant.id, portfolioFilters(req)));
   });
   /** "Open portfolio" in the card or settings: a single-use link (5 minutes) that signs a browser in. */
   router.post('/portfolio-link', async (_req, res) => {

@@ -111,6 +111,7 @@ async function contractOf(
         retainagePercent,
       },
       dealName: input.dealName ?? deal?.name,
+      dealFacts: deal && factsOf(deal),
       deal,
     }));
   }
@@ -139,9 +140,12 @@ async function contractOf(
   return {
     contract: { contractValue: deal.amount, currency: deal.currency, retainagePercent },
     dealName: input.dealName ?? deal.name,
+    dealFacts: factsOf(deal),
     deal,
   };
 }
+
+const factsOf = (deal: Deal) => ({ ownerId: deal.ownerId, pipelineId: deal.pipeline });
 
 export function scheduleRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -175,9 +179,9 @@ export function scheduleRoutes(ctx: AppContext): Router {
   router.put('/deals/:dealId/schedule', async (req, res) => {
     const { dealId } = params(req, DealParams);
     const input = body(req, PutSchedule);
-    const { contract, dealName } = await contractOf(ctx, res, dealId, input);
+    const { contract, dealName, dealFacts } = await contractOf(ctx, res, dealId, input);
     const specs = collect((issues) => toSpecs(input.milestones, contract.currency, 'milestones', issues));
-    res.json(await putSchedule(callerOf(res), dealId, { ...input, dealName, contract, specs }));
+    res.json(await putSchedule(callerOf(res), dealId, { ...input, dealName, dealFacts, contract, specs }));
   });
 
   router.post('/deals/:dealId/schedule/template', async (req, res) => {

@@ -9,6 +9,7 @@ import { body } from '../../validate.ts';
 import { acceptanceWebhookRoutes } from './acceptance-webhook.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { quickbooksSettingsRoutes } from './quickbooks.ts';
+import { shareLinkRoutes } from './share-links.ts';
 
 const InvoiceDefaults = z.strictObject({
   incomeItemId: z
@@ -78,6 +79,11 @@ export function settingsRoutes(ctx: AppContext): Router {
     res.json({ invoiceDefaults: settings });
   });
 
-  router.use(quickbooksSettingsRoutes(ctx), acceptanceWebhookRoutes(ctx), apiKeyRoutes(ctx));
+  router.use(
+    quickbooksSettingsRoutes(ctx),
+    acceptanceWebhookRoutes(ctx),
+    apiKeyRoutes(ctx),
+    shareLinkRoutes(ctx),
+  );
   return router;
 }
