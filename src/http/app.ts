@@ -7,6 +7,10 @@ import { milestoneRoutes } from './routes/api/milestones.ts';
 import { portfolioRoutes } from './routes/api/portfolio.ts';
 import { scheduleRoutes } from './routes/api/schedules.ts';
 import { templateRoutes } from './routes/api/templates.ts';
+import { agingPageRoutes } from './routes/app/aging.ts';
+import { dealPageRoutes } from './routes/app/deal.ts';
+import { exportRoutes } from './routes/app/export.ts';
+import { forecastPageRoutes } from './routes/app/forecast.ts';
 import { portfolioPageRoutes } from './routes/app/portfolio.ts';
 import { signInRoutes } from './routes/app/sign-in.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -28,7 +32,15 @@ export function createApp(deps: AppContext) {
   app.use(healthRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), quickbooksWebhookRoute(deps));
   app.use(hubspotOAuthRoutes(deps));
-  app.use(quickbooksOAuthRoutes(deps), signInRoutes(deps), portfolioPageRoutes(deps));
+  app.use(
+    quickbooksOAuthRoutes(deps),
+    signInRoutes(deps),
+    portfolioPageRoutes(deps),
+    forecastPageRoutes(deps),
+    agingPageRoutes(deps),
+    dealPageRoutes(deps),
+    exportRoutes(deps),
+  );
 
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }), refuseControlCharacters());

@@ -87,6 +87,9 @@ export async function startSession(
 /** Changes need a session of the tenant's own users; a share link's bookkeeper only looks. */
 export const requireWritableSession: RequestHandler = (_req, res, next) => {
   if (sessionOf(res).shareLinkId)
-    throw new HttpProblem('forbidden', 'this portfolio was shared read-only; ask an admin in HubSpot to retry');
+    throw new HttpProblem(
+      'forbidden',
+      'this portfolio was shared read-only; ask an admin in HubSpot to retry',
+    );
   next();
 };

@@ -48,7 +48,10 @@ export async function dealDirectory(
     for (let page = 0; page < MAX_OWNER_PAGES; page++) {
       const answer = await call('/crm/owners/2026-03', Owners, { limit: '100', ...(after ? { after } : {}) });
       for (const o of answer.results)
-        owners.push({ id: o.id, name: [o.firstName, o.lastName].filter(Boolean).join(' ') || o.email || o.id });
+        owners.push({
+          id: o.id,
+          name: [o.firstName, o.lastName].filter(Boolean).join(' ') || o.email || o.id,
+        });
       after = answer.paging?.next?.after;
       if (!after) break;
     }

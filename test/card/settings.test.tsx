@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
 import { Settings } from '../../plugin-manifest/src/app/settings/Settings.tsx';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
-import { tenants } from '../../src/store/schema.ts';
+import { shareLinks, tenants } from '../../src/store/schema.ts';
 import { connectThroughLink } from '../demo/oauth.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 
@@ -273,6 +273,88 @@ describe('the settings page', () => {
     const refused = await withKey();
     expect(refused.status).toBe(401);
     expect(refused.body.detail).toContain('revoked');
+  }, 60_000);
+
+  it('creates a bookkeeper share link shown once that opens the portfolio, lists it and revokes it', async () => {
+    const tenant = await b.connectedTenant();
+    const linksOf = () =>
+      b.t.database.db.select().from(shareLinks).where(eq(shareLinks.tenantId, tenant.tenant.id));
+    const page = renderSettings(tenant.portal);
+    await page.waitFor(() => page.findByTestId(Button, 'create-share-link'), WAIT);
+
+    // No one named: refused by the field, and nothing is made.
+    click(page, 'create-share-link');
+    await page.waitFor(
+      () =>
+        expect(page.find(Input, { name: 'share-link-label' }).props.validationMessage).toContain(
+          'name whom the link is for',
+        ),
+      WAIT,
+    );
+    expect(page.maybeFindByTestId(Input, 'new-share-link')).toBeNull();
+    expect(await linksOf()).toEqual([]);
+
+    await type(page, 'share-link-label', 'Dana (bookkeeper)');
+    await type(page, 'share-link-days', '7');
+    click(page, 'create-share-link');
+    await page.waitFor(() => page.findByTestId(Input, 'new-share-link'), WAIT);
+    const url = page.findByTestId(Input, 'new-share-link').props.value as string;
+    expect(url.startsWith(`${appUrl}/app/shared?link=`)).toBe(true);
+    const token = new URL(url).searchParams.get('link')!;
+    expect(page.getRootNode().toString()).toContain(token);
+    expect(page.find(Input, { name: 'share-link-label' }).props.validationMessage).toBeUndefined();
+
+    const [link] = await linksOf();
+    expect(link).toMatchObject({ label: 'Dana (bookkeeper)', revokedAt: null });
+    expect(link!.expiresAt.getTime() - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);
+    expect(link!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    const row = () =>
+      page.findAll(TableRow).find((r) => r.findAll(TableCell)[0]?.text === 'Dana (bookkeeper)');
+    await page.waitFor(() => expect(row()).toBeTruthy(), WAIT);
+    const state = () => page.findByTestId(Tag, `share-link-state-${link!.id}`).text;
+    expect(state()).toBe('active');
+    const cells = () =>
+      row()!
+        .findAll(TableCell)
+        .map((c) => c.text);
+    expect(cells().slice(2, 5)).toEqual([
+      'ada@agency.example',
+      link!.expiresAt.toISOString().slice(0, 10),
+      'never',
+    ]);
+    expect(row()!.find(Button).text).toBe('Revoke');
+    // Shown once: the page opened again lists the link but never shows it.
+    const again = renderSettings(tenant.portal);
+    await again.waitFor(
+      () => expect(again.maybeFindByTestId(Tag, `share-link-state-${link!.id}`)).toBeTruthy(),
+      WAIT,
+    );
+    expect(again.maybeFindByTestId(Input, 'new-share-link')).toBeNull();
+    expect(again.getRootNode().toString()).not.toContain(token);
+
+    // The link signs a browser in to the portfolio (read-only), without HubSpot.
+    const opened = await fetch(url, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/app/portfolio');
+    const session = opened.headers.getSetCookie().find((c) => c.startsWith('mb_session='));
+    expect(session).toBeTruthy();
+    const portfolio = () =>
+      fetch(`${appUrl}/app/portfolio`, { redirect: 'manual', headers: { cookie: session!.split(';')[0]! } });
+    expect((await portfolio()).status).toBe(200);
+
+    click(page, `revoke-share-link-${link!.id}`);
+    await page.waitFor(() => expect(state()).toBe('revoked'), WAIT);
+    expect(page.find(Alert).text).toContain('"Dana (bookkeeper)" is revoked');
+    expect(page.maybeFindByTestId(Input, 'new-share-link')).toBeNull();
+    expect(page.maybeFindByTestId(Button, `revoke-share-link-${link!.id}`)).toBeNull();
+    const [revoked] = await linksOf();
+    expect(revoked!.revokedAt).toBeInstanceOf(Date);
+    expect(cells()[4]).toBe(revoked!.lastUsedAt?.toISOString().slice(0, 10));
+    // Revoked, the link opens nothing and the session it started ends.
+    const reopened = await fetch(url, { redirect: 'manual' });
+    expect(reopened.status).not.toBe(303);
+    expect(reopened.headers.getSetCookie().some((c) => c.startsWith('mb_session='))).toBe(false);
+    expect((await portfolio()).status).toBe(401);
   }, 60_000);
 
   it('is refused to users HubSpot does not let manage apps, and their signed requests change nothing', async () => {

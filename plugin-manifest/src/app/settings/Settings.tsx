@@ -7,12 +7,14 @@ import { ApiKeysSection } from './ApiKeysSection.tsx';
 import { InvoiceDefaultsSection } from './InvoiceDefaultsSection.tsx';
 import { QuickBooksSection } from './QuickBooksSection.tsx';
 import { RemindersSection } from './RemindersSection.tsx';
+import { ShareLinksSection } from './ShareLinksSection.tsx';
 import { TemplatesSection } from './TemplatesSection.tsx';
 import type { SettingsOverview } from './types.ts';
 
 /**
  * The app's settings page in HubSpot: the QuickBooks connection, invoice defaults, templates, the
- * acceptance webhook and API keys. Only users HubSpot lets manage apps get past the backend.
+ * acceptance webhook, API keys and bookkeepers' read-only share links. Only users HubSpot lets manage
+ * apps get past the backend.
  */
 export function Settings({ asker }: { asker: Asker }) {
   const api = useMemo(() => cardApi(asker), [asker]);
@@ -73,6 +75,8 @@ export function Settings({ asker }: { asker: Asker }) {
       <AcceptanceWebhookSection api={api} onChanged={setNote} />
       <Divider />
       <ApiKeysSection api={api} onChanged={setNote} />
+      <Divider />
+      <ShareLinksSection api={api} onChanged={setNote} />
     </Flex>
   );
 }

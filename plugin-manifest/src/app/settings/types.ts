@@ -64,6 +64,17 @@ export interface ApiKey {
   revokedAt: string | null;
 }
 
+export interface ShareLink {
+  id: string;
+  label: string;
+  state: 'active' | 'expired' | 'revoked';
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
 export interface AcceptanceWebhook {
   url: string;
   signatureHeader: string;

@@ -29,9 +29,7 @@ export const PortfolioQuery = z.strictObject({
 const SIGNED = new Set(['portalId', 'userId', 'userEmail', 'appId', 'permissions']);
 
 export function portfolioFilters(req: Request) {
-  const query = Object.fromEntries(
-    Object.entries(req.query).filter(([k, v]) => !SIGNED.has(k) && v !== ''),
-  );
+  const query = Object.fromEntries(Object.entries(req.query).filter(([k, v]) => !SIGNED.has(k) && v !== ''));
   return PortfolioQuery.parse(query);
 }
 

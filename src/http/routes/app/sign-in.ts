@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../../context.ts';
+import { redeemShareLink } from '../../../tenants/share-links.ts';
 import { redeemSignInLink } from '../../../tenants/sign-in-links.ts';
 import { HttpProblem } from '../../problem.ts';
 import { startSession } from '../../session.ts';
@@ -23,6 +24,24 @@ export function signInRoutes(ctx: AppContext): Router {
         'this sign-in link expired or was already used; choose "Open portfolio" in HubSpot again',
       );
     await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
+    res.redirect(303, '/app/portfolio');
+  });
+
+  /** A bookkeeper's share link: reusable until it expires or is revoked; the session only looks. */
+  router.get('/app/shared', async (req, res) => {
+    const query = Link.safeParse(req.query);
+    const link = query.success ? await redeemShareLink(ctx.db, query.data.link) : undefined;
+    if (!link)
+      throw new HttpProblem(
+        'forbidden',
+        'this share link expired or was revoked; ask whoever shared the portfolio for a new one',
+      );
+    await startSession(
+      ctx.db,
+      res,
+      { tenantId: link.tenantId, userEmail: null, shareLinkId: link.id },
+      secure,
+    );
     res.redirect(303, '/app/portfolio');
   });
   return router;
