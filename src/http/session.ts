@@ -33,7 +33,8 @@ export function requireSession(db: Db): RequestHandler {
             tenantId: sessions.tenantId,
             userEmail: sessions.userEmail,
             shareLinkId: sessions.shareLinkId,
-            link: { revokedAt: shareLinks.revokedAt, expiresAt: shareLinks.expiresAt },
+            // drizzle nulls a left-joined object by its first field: lead with one that is never null.
+            link: { id: shareLinks.id, revokedAt: shareLinks.revokedAt, expiresAt: shareLinks.expiresAt },
           })
           .from(sessions)
           .leftJoin(shareLinks, eq(shareLinks.id, sessions.shareLinkId))

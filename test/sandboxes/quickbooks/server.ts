@@ -108,7 +108,8 @@ export interface QuickBooksSandbox {
   /** The company the next consent connects, as a person picks it on Intuit's page. */
   chooseRealm(realmId: string): void;
 
-  recordPayment(realmId: string, invoiceId: string, amount: number): Payment;
+  /** A payment as a bookkeeper enters it; `txnDate` (YYYY-MM-DD) backdates it, as QuickBooks allows. */
+  recordPayment(realmId: string, invoiceId: string, amount: number, txnDate?: string): Payment;
   voidInvoice(realmId: string, invoiceId: string): Invoice;
   /** Bookkeeper actions as in QuickBooks' own screens; each notifies like its API twin. */
   voidPayment(realmId: string, paymentId: string): Payment;
@@ -316,7 +317,7 @@ export async function startQuickBooksSandbox(
       oauthConfig.defaultRealmId = realmId;
     },
 
-    recordPayment(realmId, invoiceId, amount) {
+    recordPayment(realmId, invoiceId, amount, txnDate) {
       const realm = realmOf(realmId);
       const invoice = realm.get<Invoice>('Invoice', invoiceId);
       if (!invoice) throw new Error(`Invoice ${invoiceId} not found in realm ${realmId}`);
@@ -325,6 +326,7 @@ export async function startQuickBooksSandbox(
           CustomerRef: { value: invoice.CustomerRef.value },
           CurrencyRef: { value: invoice.CurrencyRef.value },
           TotalAmt: amount,
+          ...(txnDate ? { TxnDate: txnDate } : {}),
           Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
         }),
       );
