@@ -5,8 +5,8 @@ import { HttpProblem } from './problem.ts';
 /**
  * Security headers on every response (helmet's defaults: HSTS, nosniff, referrer policy…) and a
  * content security policy for the app's own small pages: their styles are inline, they load
- * nothing from elsewhere and no one may frame them. Pages HubSpot frames (none yet) will name
- * HubSpot's origins in their own frame-ancestors.
+ * nothing from elsewhere and no one may frame them: the card and the settings page open the
+ * portfolio in a window of its own, so no page of the app is framed, by HubSpot or anyone.
  */
 export function securityHeaders(): RequestHandler {
   return helmet({

@@ -14,11 +14,23 @@ export async function refusedInvoice(b: Billing) {
   await setting('{"incomeItemId":"999999"}');
   await tenant.accept({ id: `refused-${tenant.portal}`, dealId: deal.id, milestone: { key: 'discovery' } });
   expect((await tenant.settled(1))[0]!.push.status).toBe('failed');
+  return { tenant, deal, link: await portfolioLink(b, tenant.portal), fix: () => setting('{}') };
+}
+
+/** What "Open portfolio" in the card gives a HubSpot user: a single-use sign-in link. */
+export async function portfolioLink(b: Billing, portal: number): Promise<string> {
   const minted = await b.hs.hubspotFetch(
-    `${b.t.ctx.config.publicUrl}/card/v1/portfolio-link?portalId=${tenant.portal}&userId=8&userEmail=bo%40agency.example`,
+    `${b.t.ctx.config.publicUrl}/card/v1/portfolio-link?portalId=${portal}&userId=8&userEmail=bo%40agency.example`,
     { method: 'POST', body: {} },
   );
   expect(minted.status).toBe(201);
-  const { url } = (await minted.json()) as { url: string };
-  return { tenant, deal, link: url, fix: () => setting('{}') };
+  return ((await minted.json()) as { url: string }).url;
+}
+
+/** An admin's card-API call from the settings page (signed, with the manage-apps permission). */
+export function adminCall(b: Billing, portal: number, method: string, path: string, body?: unknown) {
+  return b.hs.hubspotFetch(
+    `${b.t.ctx.config.publicUrl}/card/v1${path}?portalId=${portal}&userId=9&userEmail=ada%40agency.example&permissions=integrations-management-write`,
+    { method, body },
+  );
 }

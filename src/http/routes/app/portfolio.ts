@@ -66,7 +66,7 @@ export function portfolioPageRoutes(ctx: AppContext): Router {
 
 function portfolioBody(data: Portfolio, page: PageContext, csrf: string | undefined): string {
   const attention = data.needsAttention.length
-    ? `<table><caption>Needs attention (${data.needsAttention.length})</caption><thead><tr><th scope="col">Deal</th><th scope="col">Milestone</th><th scope="col" class="n">Amount</th><th scope="col">Why</th><th scope="col"><span class="sr">Action</span></th></tr></thead><tbody>${data.needsAttention
+    ? `<table><caption class="sr">Milestones that need a person</caption><thead><tr><th scope="col">Deal</th><th scope="col">Milestone</th><th scope="col" class="n">Amount</th><th scope="col">Why</th><th scope="col"><span class="sr">Action</span></th></tr></thead><tbody>${data.needsAttention
         .map(
           (a) =>
             `<tr data-kind="${h(a.kind)}"><td><a href="/app/deals/${encodeURIComponent(a.dealId)}">${h(a.dealName ?? `Deal ${a.dealId}`)}</a></td><td>${h(a.milestone)}</td><td class="n">${shown(a.amount)}</td><td>${h(a.reason)}</td><td>${
@@ -78,7 +78,7 @@ function portfolioBody(data: Portfolio, page: PageContext, csrf: string | undefi
         .join('')}</tbody></table>${exportLink('attention', page.filters, 'what needs attention')}`
     : '<p>Nothing needs a person right now.</p>';
   const received = data.received.length
-    ? `<table><caption>Invoiced in QuickBooks, by currency</caption><thead><tr><th scope="col">Currency</th><th scope="col" class="n">Invoiced</th><th scope="col" class="n">Paid</th><th scope="col" class="n">Outstanding</th><th scope="col" class="n">Overdue</th></tr></thead><tbody>${data.received
+    ? `<table><caption class="sr">Invoiced in QuickBooks, by currency</caption><thead><tr><th scope="col">Currency</th><th scope="col" class="n">Invoiced</th><th scope="col" class="n">Paid</th><th scope="col" class="n">Outstanding</th><th scope="col" class="n">Overdue</th></tr></thead><tbody>${data.received
         .map(
           (r) =>
             `<tr><th scope="row">${h(r.currency)}</th><td class="n">${h(grouped(r.invoiced.amount))}</td><td class="n">${h(grouped(r.paid.amount))}</td><td class="n">${h(grouped(r.outstanding.amount))}</td><td class="n">${h(grouped(r.overdue.amount))}</td></tr>`,
@@ -100,7 +100,7 @@ function portfolioBody(data: Portfolio, page: PageContext, csrf: string | undefi
         .join('')}${exportLink('status', page.filters, 'milestones by status')}`
     : '<p>No billing schedule yet.</p>';
   return `<p>As of ${h(data.asOf)}. Amounts are never added up across currencies.</p>
-<section aria-labelledby="attention"><h2 id="attention">Needs attention</h2>${attention}</section>
-<section aria-labelledby="receivables"><h2 id="receivables">Receivables</h2>${received}</section>
+<section aria-labelledby="attention"><h2 id="attention">Needs attention${data.needsAttention.length ? ` (${data.needsAttention.length})` : ''}</h2>${attention}</section>
+<section aria-labelledby="receivables"><h2 id="receivables">Invoiced in QuickBooks</h2>${received}</section>
 <section aria-labelledby="status"><h2 id="status">Milestones by status</h2>${byStatus}</section>`;
 }
