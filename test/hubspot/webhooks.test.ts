@@ -256,6 +256,40 @@ describe('POST /webhooks/hubspot', () => {
     expect(kept!.outcome).toMatch(/^malformed: /);
   });
 
+  it("records the deal's owner and pipeline for the portfolio's filters, the later report winning, even from an import", async () => {
+    const tenant = await newTenant();
+    const portal = Number(tenant.portalId);
+    const deal = await scheduleFor(tenant);
+    const now = Date.now();
+    await hs.sendWebhookBatch([
+      hs.dealPropertyChangeEvent(portal, deal.dealId, 'hubspot_owner_id', '7001', { occurredAt: now - 1000 }),
+      hs.dealPropertyChangeEvent(portal, deal.dealId, 'pipeline', 'enterprise', {
+        occurredAt: now - 1000,
+        changeSource: 'IMPORT',
+      }),
+    ]);
+    await settled(tenant);
+    await hs.sendWebhookBatch([
+      hs.dealPropertyChangeEvent(portal, deal.dealId, 'hubspot_owner_id', '7000', { occurredAt: now - 5000 }),
+    ]);
+    await eventually(
+      () => rows(tenant),
+      (r) => r.length === 3 && r.every((row) => row.status !== 'pending'),
+    );
+    expect((await rows(tenant)).map((r) => r.outcome).sort()).toEqual([
+      'ignored: no schedule or a newer report',
+      'owner recorded',
+      'pipeline recorded',
+    ]);
+    const [row] = await t.database.db
+      .select()
+      .from(schedules)
+      .where(and(eq(schedules.tenantId, tenant.tenant.id), eq(schedules.dealId, deal.dealId)));
+    expect(row).toMatchObject({ ownerId: '7001', pipelineId: 'enterprise' });
+    const filtered = await tenant.get('/portfolio?ownerId=7001&pipelineId=enterprise');
+    expect(filtered.body.byStatus.reduce((n: number, r: { count: number }) => n + r.count, 0)).toBe(2);
+  });
+
   it('refuses a signature dated in the future, and a body that differs from the signed one only in invalid UTF-8 bytes', async () => {
     const tenant = await newTenant();
     const portal = Number(tenant.portalId);
