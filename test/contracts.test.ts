@@ -99,7 +99,7 @@ describe('plugin-manifest/', () => {
     expect(new URL(hooks.config.settings.targetUrl).pathname).toBe('/webhooks/hubspot');
   });
 
-  it('subscribes to deal stage and amount changes and deal deletion', () => {
+  it('subscribes to deal stage, amount, owner and pipeline changes and deal deletion', () => {
     const subscribed = hooks.config.subscriptions.crmObjects
       .filter((s) => s.active && s.objectType === 'deal')
       .map((s) => `${s.subscriptionType}:${s.propertyName ?? ''}`)
@@ -108,6 +108,8 @@ describe('plugin-manifest/', () => {
       'object.deletion:',
       'object.propertyChange:amount',
       'object.propertyChange:dealstage',
+      'object.propertyChange:hubspot_owner_id',
+      'object.propertyChange:pipeline',
     ]);
   });
 });

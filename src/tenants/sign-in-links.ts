@@ -8,13 +8,17 @@ export type LinkPurpose = (typeof signInLinks.$inferSelect)['purpose'];
 /** Long enough to open a window and sign in to Intuit's page, short enough to be useless later. */
 const LINK_TTL_MS = 5 * 60_000;
 
-/** A link for one use within minutes; only the token's hash is kept, so the table yields no link. */
+/**
+ * A link for one use within minutes (`ttlMs`, 5 minutes unless given); only the token's hash is
+ * kept, so the table yields no link.
+ */
 export async function mintSignInLink(
   db: Queryable,
   link: { tenantId: string; purpose: LinkPurpose; actor: string; userEmail: string | null },
+  opts: { ttlMs?: number } = {},
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomSecret('', 32);
-  const expiresAt = new Date(Date.now() + LINK_TTL_MS);
+  const expiresAt = new Date(Date.now() + (opts.ttlMs ?? LINK_TTL_MS));
   await db.insert(signInLinks).values({ tokenHash: sha256(token), ...link, expiresAt });
   return { token, expiresAt };
 }

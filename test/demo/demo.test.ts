@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('brings everything up, prints an acceptance curl line that yields an invoice in the QuickBooks sandbox, and stops cleanly', async () => {
+  it('brings everything up with a seeded portfolio, prints a portfolio sign-in link and an acceptance curl line that yields an invoice in the QuickBooks sandbox, and stops cleanly', async () => {
     const [port, hubspotPort, qboPort] = [await freePort(), await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -66,13 +66,17 @@ describe('npm run demo', () => {
     demo.stdout!.on('data', (d) => (output += d));
     demo.stderr!.on('data', (d) => (output += d));
 
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no curl line within 30 s:\n${output}`)), 30_000);
+    const [line, link] = await new Promise<[string, string]>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no curl line and sign-in link within 30 s:\n${output}`)),
+        30_000,
+      );
       const look = () => {
         const found = output.split('\n').find((l) => l.includes('openssl dgst') && l.includes('curl '));
-        if (found) {
+        const signIn = /(http:\/\/\S+\/app\/sign-in\?link=[A-Za-z0-9_-]+)\s*\n/.exec(output)?.[1];
+        if (found && signIn) {
           clearTimeout(timer);
-          resolve(found);
+          resolve([found, signIn]);
         }
       };
       demo!.stdout!.on('data', look);
@@ -80,9 +84,62 @@ describe('npm run demo', () => {
     });
     expect(output).toContain(`http://127.0.0.1:${qboPort}/`);
     expect(output).toContain(`http://127.0.0.1:${hubspotPort}`);
-    expect(output).toMatch(/API key\s+mbk_/);
+    const key = /API key\s+(mbk_\S+)/.exec(output)?.[1];
+    expect(key).toBeDefined();
     expect(output).toContain('Accept the Discovery milestone (EUR 12,000.00)');
-    expect(await (await fetch(`http://127.0.0.1:${qboPort}/`)).text()).toContain('No invoices yet');
+    expect(output).toMatch(/valid once, for an hour/);
+    const app = `http://localhost:${port}`;
+    expect(link.startsWith(`${app}/app/sign-in?link=`)).toBe(true);
+
+    // The portfolio link signs a browser in, once.
+    const signIn = await fetch(link, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get('location')).toBe('/app/portfolio');
+    const cookie = signIn.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('mb_session='))
+      ?.split(';')[0];
+    expect(cookie).toBeDefined();
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(403);
+
+    // What needs a person: QuickBooks' refusal with Retry, an overdue invoice; both currencies.
+    const portfolio = await fetch(`${app}/app/portfolio`, {
+      headers: { cookie: cookie! },
+      redirect: 'manual',
+    });
+    const html = await portfolio.text();
+    expect(portfolio.status, html.slice(0, 500)).toBe(200);
+    expect(portfolio.headers.get('content-type')).toMatch(/^text\/html/);
+    const refused = /<tr[^>]*data-kind="invoice_failed"[^>]*>[\s\S]*?<\/tr>/.exec(html)?.[0];
+    expect(refused, html).toBeDefined();
+    expect(refused).toMatch(/<button[^>]*>\s*Retry\s*<\/button>/);
+    expect(refused).toContain('Racking installation');
+    expect(refused).toMatch(/invalid or inactive/);
+    expect(html).toContain('data-kind="overdue"');
+    expect(html).toMatch(/USD\s*[\d,]+\.\d{2}/);
+    expect(html).toMatch(/EUR\s*[\d,]+\.\d{2}/);
+
+    // The forecast: a week far above the median, and weeks with nothing between expected ones.
+    const forecast = await fetch(`${app}/api/v1/portfolio/forecast`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(forecast.status).toBe(200);
+    const { currencies } = (await forecast.json()) as {
+      currencies: { currency: string; weeks: { kind: string; mark: string | null }[] }[];
+    };
+    expect(currencies.map((c) => c.currency).sort()).toEqual(['EUR', 'USD']);
+    const shaped = currencies.filter(({ weeks }) => {
+      const ahead = weeks.filter((w) => w.kind === 'expected');
+      const filled = ahead.flatMap((w, i) => (w.mark === 'gap' ? [] : [i]));
+      const gapBetween = ahead.some((w, i) => w.mark === 'gap' && i > filled[0]! && i < filled.at(-1)!);
+      return ahead.some((w) => w.mark === 'cluster') && gapBetween;
+    });
+    expect(shaped.map((c) => c.currency)).toContain('USD');
+
+    // Every invoice so far was the seed's; the acceptance below makes the next one.
+    const before = await (await fetch(`http://127.0.0.1:${qboPort}/`)).text();
+    expect(before).toContain('Acme Widgets, Inc.');
+    expect(before).not.toContain('O&#39;Brien &amp; Sons Construction');
 
     const answer = await run('sh', ['-c', line], { timeout: 10_000 });
     expect(JSON.parse(answer.stdout), answer.stderr).toMatchObject({
@@ -90,12 +147,14 @@ describe('npm run demo', () => {
       milestone: { key: 'discovery', status: 'accepted' },
     });
 
-    let page = '';
-    for (let i = 0; i < 50 && !page.includes('MB-1001'); i++) {
+    let docNumber: string | undefined;
+    for (let i = 0; i < 50 && !docNumber; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      page = await (await fetch(`http://127.0.0.1:${qboPort}/`)).text();
+      docNumber = /✓ Discovery: invoice (MB-\d+) for EUR 12,000\.00 created in QuickBooks/.exec(output)?.[1];
     }
-    expect(page).toContain('MB-1001');
+    expect(docNumber, output).toBeDefined();
+    const page = await (await fetch(`http://127.0.0.1:${qboPort}/`)).text();
+    expect(page).toContain(docNumber);
     expect(page).toContain('O&#39;Brien &amp; Sons Construction');
     expect(page).toMatch(/12,000\.00 EUR/);
 
@@ -107,5 +166,5 @@ describe('npm run demo', () => {
     expect(output).not.toContain('could not start');
     await expect(fetch(`http://127.0.0.1:${qboPort}/`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-  }, 45_000);
+  }, 60_000);
 });

@@ -5,8 +5,11 @@
  * home USD, multicurrency on), makes sure Redis answers (starting `redis-server` when nothing
  * listens), runs the app — web and worker in this one process — on embedded PGlite in DATA_DIR,
  * installs it into HubSpot and connects QuickBooks through the real OAuth redirect flows, applies
- * the software template to the EUR deal "O'Brien & Sons – Office Fit-out", and prints a curl
- * line that accepts the first milestone through the signed acceptance webhook.
+ * the software template to the EUR deal "O'Brien & Sons – Office Fit-out", seeds a portfolio
+ * (portfolio.ts: schedules on five more deals in USD and EUR with two owners, invoices in QuickBooks
+ * paid, partly paid, overdue and one refused, a forecast with a cluster and gaps), and prints a
+ * curl line that accepts the first milestone through the signed acceptance webhook and a sign-in
+ * link to the portfolio pages (single use, one hour).
  *
  * Env (all optional): PORT (3000), HUBSPOT_SANDBOX_PORT (4010), QBO_SANDBOX_PORT (4020),
  * REDIS_URL (redis://127.0.0.1:6379), DATA_DIR (./.data/demo), QBO_SANDBOX_REALM_ID,
@@ -22,14 +25,19 @@ import { startWorker } from '../../src/jobs/worker.ts';
 import { loadConfig, type Runtime, startRuntime } from '../../src/runtime.ts';
 import { customerMappings, invoicePushes, milestones } from '../../src/store/schema.ts';
 import { acceptanceSecret, createApiKey, findTenantByPortal } from '../../src/tenants/repository.ts';
+import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { type QuickBooksSandbox, startQuickBooksSandbox } from '../sandboxes/quickbooks/index.ts';
-import { sandboxEnv } from '../support/sandbox-env.ts';
+import { QBO_VERIFIER, sandboxEnv } from '../support/sandbox-env.ts';
 import { connectQuickBooks, installHubSpot } from './oauth.ts';
+import { type Seeded, seedHubSpotPortfolio, seedPortfolio } from './portfolio.ts';
 import { ensureRedis } from './redis.ts';
 
 const PORTAL_ID = 24681357;
 const DEAL_PREFIX = "O'Brien & Sons";
+/** The HubSpot user who installs the app (and owns the seeded deals but three). */
+const ADMIN = { userId: 45_678_357, email: 'admin@obrien-demo.hubspot-sandbox.test' };
+const LINK_TTL_MS = 60 * 60_000;
 
 const env = process.env;
 const settings = {
@@ -118,8 +126,13 @@ async function main() {
     startHubSpotSandbox({ port: settings.hubspotPort }),
   );
   // The first portal added is the one the sandbox's authorize page installs into.
-  hs.addPortal(PORTAL_ID, { hubDomain: 'obrien-demo.hubspot-sandbox.test' });
+  hs.addPortal(PORTAL_ID, {
+    hubDomain: 'obrien-demo.hubspot-sandbox.test',
+    userId: ADMIN.userId,
+    userEmail: ADMIN.email,
+  });
   hs.seedRealistic(PORTAL_ID);
+  await seedHubSpotPortfolio(hs, PORTAL_ID);
   const deal = hs.listDeals(PORTAL_ID).find((d) => d.properties.dealname?.startsWith(DEAL_PREFIX));
   if (!deal) throw new Error(`the HubSpot sandbox has no deal named ${DEAL_PREFIX}…`);
 
@@ -152,6 +165,12 @@ async function main() {
   const appUrl = rt.config.publicUrl;
   server = await listening('The app', 'PORT', settings.port, () => listen(createApp(rt), settings.port));
   stopSweeping = startWorker(rt).stopSweeping;
+  // Payments a bookkeeper enters in QuickBooks reach the app as Intuit's webhooks.
+  qbo.configureWebhooks({
+    url: `${appUrl}/webhooks/quickbooks`,
+    verifierToken: QBO_VERIFIER,
+    format: 'cloudevents',
+  });
 
   // The admin's clicks: install into HubSpot, then connect QuickBooks with the session it started.
   const cookie = await installHubSpot(appUrl);
@@ -183,6 +202,25 @@ async function main() {
     view.milestones.find((m) => m.status === 'planned');
 
   const secret = acceptanceSecret(rt.encryptionKey, tenant);
+  say('Seeding the portfolio: schedules, acceptances, invoices in QuickBooks and payments…');
+  const seeded = await seedPortfolio({
+    appUrl,
+    hs,
+    qbo,
+    rt,
+    tenant,
+    portalId: PORTAL_ID,
+    realmId,
+    admin: ADMIN,
+    secret,
+    api,
+  });
+  const link = await mintSignInLink(
+    db,
+    { tenantId: tenant.id, purpose: 'portfolio', actor: 'demo', userEmail: ADMIN.email },
+    { ttlMs: LINK_TTL_MS },
+  );
+
   const money = (m: { amount: string; currency: string }) => `${m.currency} ${grouped(m.amount)}`;
   const pad = (s: string) => s.padEnd(22);
   say();
@@ -236,8 +274,41 @@ async function main() {
     `              curl -s -H 'Authorization: Bearer ${token}' '${hs.url}/crm/objects/2026-03/0-3/${deal.id}?properties=dealname,mb_invoiced_to_date,mb_outstanding'`,
   );
   say();
+  printPortfolio(seeded, `${appUrl}/app/sign-in?link=${link.token}`, {
+    forecast: `curl -s -H 'Authorization: Bearer ${key}' ${appUrl}/api/v1/portfolio/forecast`,
+    dataDir: rt.config.dataDir,
+  });
 
   timers.push(watchPushes(rt, tenant.id, await pushStates(rt, tenant.id)));
+}
+
+function printPortfolio(seeded: Seeded, link: string, more: { forecast: string; dataDir: string }) {
+  const { refused } = seeded;
+  say(
+    bold('The portfolio, as a bookkeeper sees it (this link signs one browser in; valid once, for an hour):'),
+  );
+  say();
+  say(`  ${link}`);
+  say();
+  // The O'Brien Office Fit-out above has a schedule too.
+  say(
+    `  ${seeded.deals + 1} deals with schedules, ${seeded.customers} customers in USD and EUR, two owners; ${seeded.invoices} invoices in QuickBooks:`,
+  );
+  say(`  ${seeded.paid} paid, ${seeded.partiallyPaid} partly paid, ${seeded.overdue} overdue.`);
+  for (const c of seeded.clusters)
+    say(
+      `  Forecast: ${c.currency} ${grouped(c.amount)} expected in the week of ${c.week} (median week ${c.currency} ${grouped(c.median)}); empty weeks around it.`,
+    );
+  if (refused)
+    say(
+      `  QuickBooks refused ${refused.docNumber} (${refused.milestone}): ${refused.reason}\n  The income item setting is right again: press Retry on the portfolio page to send it.`,
+    );
+  if (!seeded.fresh)
+    say(
+      `  (made by an earlier run in ${more.dataDir}. This run's QuickBooks sandbox is new: it holds none of those invoices,\n  and the invoices it makes take their QuickBooks ids, so the app may see discrepancies; delete that folder to start afresh)`,
+    );
+  say(`  Forecast as JSON:  ${more.forecast}`);
+  say();
 }
 
 interface ScheduleView {
