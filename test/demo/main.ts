@@ -17,13 +17,15 @@
  * DATABASE_URL is ignored: the demo's data always lives in DATA_DIR.
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { and, eq, inArray } from 'drizzle-orm';
 import { formatAmount } from '../../src/domain/money.ts';
 import { createApp } from '../../src/http/app.ts';
 import { startWorker } from '../../src/jobs/worker.ts';
 import { loadConfig, type Runtime, startRuntime } from '../../src/runtime.ts';
-import { customerMappings, invoicePushes, milestones } from '../../src/store/schema.ts';
+import { invoicePushes, milestones } from '../../src/store/schema.ts';
 import { acceptanceSecret, createApiKey, findTenantByPortal } from '../../src/tenants/repository.ts';
 import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
@@ -86,6 +88,29 @@ async function stop(code: number): Promise<never> {
     }
   }
   process.exit(code);
+}
+
+/**
+ * The sandboxes keep nothing between runs, so the app's database must not either: invoices of an
+ * earlier run would meet a QuickBooks company that never made them (and reuses their ids). The
+ * encryption key stays. A demo still running on this DATA_DIR is left alone.
+ */
+function startAfresh(dataDir: string) {
+  const pid = Number(
+    existsSync(join(dataDir, 'pglite.pid')) ? readFileSync(join(dataDir, 'pglite.pid'), 'utf8') : 0,
+  );
+  const alive =
+    pid > 0 &&
+    pid !== process.pid &&
+    (() => {
+      try {
+        return process.kill(pid, 0);
+      } catch {
+        return false;
+      }
+    })();
+  if (alive) throw new Error(`a demo (process ${pid}) is using ${dataDir}; stop it first or set DATA_DIR`);
+  rmSync(join(dataDir, 'pglite'), { recursive: true, force: true });
 }
 
 /** Sandboxes and the app listen on fixed ports; a taken one gets a message naming its variable. */
@@ -159,6 +184,7 @@ async function main() {
     ...sandboxEnv(hs, qbo),
   };
   delete appEnv.DATABASE_URL;
+  startAfresh(settings.dataDir);
   const rt = await startRuntime(loadConfig(appEnv));
   runtime = rt;
   const { db } = rt.database;
@@ -178,9 +204,6 @@ async function main() {
   const tenant = await findTenantByPortal(db, String(PORTAL_ID));
   if (!tenant) throw new Error('the HubSpot install created no tenant');
 
-  // The sandboxes keep their data in memory, so this run's QuickBooks company is new even when
-  // DATA_DIR remembers an earlier run: what the app learned about the old one must go.
-  await db.delete(customerMappings).where(eq(customerMappings.tenantId, tenant.id));
   await rt.redis.del(`qbo:refs:${realmId}`, `qbo:pause:${realmId}`);
 
   const { key } = await createApiKey(db, tenant.id, 'demo');
@@ -235,11 +258,7 @@ async function main() {
   );
   for (const m of view.milestones)
     say(`  ${pad('')}${m.position + 1}. ${m.name.padEnd(10)} ${money(m.amount).padStart(14)}   ${m.status}`);
-  say(
-    applied.status === 201
-      ? ''
-      : `\n  (the schedule was already there from an earlier run in ${rt.config.dataDir}; delete that folder to start afresh)`,
-  );
+  say();
 
   if (next) {
     const body = JSON.stringify({
@@ -302,10 +321,6 @@ function printPortfolio(seeded: Seeded, link: string, more: { forecast: string; 
   if (refused)
     say(
       `  QuickBooks refused ${refused.docNumber} (${refused.milestone}): ${refused.reason}\n  The income item setting is right again: press Retry on the portfolio page to send it.`,
-    );
-  if (!seeded.fresh)
-    say(
-      `  (made by an earlier run in ${more.dataDir}. This run's QuickBooks sandbox is new: it holds none of those invoices,\n  and the invoices it makes take their QuickBooks ids, so the app may see discrepancies; delete that folder to start afresh)`,
     );
   say(`  Forecast as JSON:  ${more.forecast}`);
   say();
