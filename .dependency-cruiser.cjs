@@ -5,7 +5,7 @@
  */
 const RANKS = [
   ['domain/'],
-  ['config.ts', 'log.ts', 'ids.ts', 'retry.ts', 'security/'],
+  ['config.ts', 'log.ts', 'metrics.ts', 'ids.ts', 'retry.ts', 'security/'],
   ['store/', 'redis/'],
   ['oauth/'],
   ['hubspot/', 'quickbooks/'],

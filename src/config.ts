@@ -43,6 +43,7 @@ const Env = z.object({
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
   INVOICE_MAX_TRIES: z.coerce.number().int().min(1).max(100).default(10),
   QBO_THROTTLE_PAUSE_MS: z.coerce.number().int().min(0).default(60_000),
+  ADMIN_TOKEN: optional(z.string().min(24, 'must be at least 24 characters')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -81,6 +82,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     redisPrefix: e.REDIS_PREFIX,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
     logLevel: e.LOG_LEVEL,
+    /** Opens the operators' pages (queue dashboard) and, once set, guards /metrics. */
+    adminToken: e.ADMIN_TOKEN,
     jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
     /** Tries of an invoice push before a platform that does not answer is shown to a person. */
     invoiceMaxTries: e.INVOICE_MAX_TRIES,

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { HUNDRED_PERCENT } from '../domain/percent.ts';
+import { failures, pushLatency } from '../metrics.ts';
 import { type InvoiceDraft, QboError } from '../quickbooks/index.ts';
 import { type HeldLock, LockLost, withLock } from '../redis/lock.ts';
 import { findMilestone, findScheduleById, type MilestoneRow } from '../schedules/repository.ts';
@@ -242,6 +243,7 @@ async function created(
       { needsAttention: false, attentionReason: null },
     );
   });
+  pushLatency.observe((Date.now() - push.createdAt.getTime()) / 1000);
 }
 
 async function failed(deps: BillingDeps, push: Push, milestone: MilestoneRow, reason: FailureReason) {
@@ -256,6 +258,7 @@ async function failed(deps: BillingDeps, push: Push, milestone: MilestoneRow, re
     },
     'invoice not created; it needs a person',
   );
+  failures.inc({ code: `invoice_refused:${reason.code}` });
   await deps.db.transaction(async (tx) => {
     await tx
       .update(invoicePushes)

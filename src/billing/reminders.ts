@@ -1,6 +1,7 @@
 import { and, count, eq, inArray, isNotNull, lt, max } from 'drizzle-orm';
 import { addDays, type CalendarDate } from '../domain/dates.ts';
 import { displayMoney } from '../domain/money.ts';
+import { remindersSent } from '../metrics.ts';
 import { escapeHtml } from '../security/html.ts';
 import {
   invoicePushes,
@@ -126,11 +127,13 @@ async function sendReminder(
       dueAt: new Date(),
     });
     await mark('sent', { hubspotTaskId: taskId });
+    remindersSent.inc({ outcome: 'sent' });
     deps.logger.info({ pushId: push.id, step, docNumber: push.docNumber }, 'overdue reminder sent');
     return 'sent';
   } catch (error) {
     // Not tried again by itself: a second try could email the client twice.
     await mark('failed', { error: (error as Error).message.slice(0, 500) });
+    remindersSent.inc({ outcome: 'failed' });
     deps.logger.warn({ pushId: push.id, step, err: (error as Error).message }, 'overdue reminder failed');
     return `failed: ${(error as Error).message}`;
   }

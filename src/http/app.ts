@@ -16,6 +16,7 @@ import { signInRoutes } from './routes/app/sign-in.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubspotOAuthRoutes } from './routes/oauth/hubspot.ts';
 import { quickbooksOAuthRoutes } from './routes/oauth/quickbooks.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { settingsRoutes } from './routes/settings/index.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
@@ -29,7 +30,7 @@ export function createApp(deps: AppContext) {
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(securityHeaders(), refuseControlCharacters());
-  app.use(healthRoutes(deps));
+  app.use(healthRoutes(deps), operationsRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), quickbooksWebhookRoute(deps));
   app.use(hubspotOAuthRoutes(deps));
   app.use(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from '../log.ts';
+import { webhooksReceived, webhooksRejected } from '../metrics.ts';
 import type { Db } from '../store/db.ts';
 import { type InboxEntry, type InboxSource, storeEntries } from '../store/inbox.ts';
 
@@ -53,7 +54,10 @@ export function webhookRoute<E>(
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const rawBody = raw.toString('utf8');
     const body = parseJson(rawBody);
-    const delivery = await source.verify(req, raw, body.ok ? body.value : undefined);
+    const delivery = await source.verify(req, raw, body.ok ? body.value : undefined).catch((error) => {
+      webhooksRejected.inc({ source: source.source, reason: (error as { code?: string }).code ?? 'error' });
+      throw error;
+    });
     const items = body.ok ? delivery.items(body.value) : { malformed: body.why };
     const parsed: { item: unknown; result: Parsed<E> }[] = Array.isArray(items)
       ? await Promise.all(items.map(async (item) => ({ item, result: await delivery.parse(item) })))
@@ -112,6 +116,11 @@ export function webhookRoute<E>(
         } else delivered.repeated.push({ event, tenantId });
       }
     }
+    const count = (outcome: string, n: number) =>
+      n && webhooksReceived.inc({ source: source.source, outcome }, n);
+    count('fresh', delivered.fresh.length);
+    count('repeated', delivered.repeated.length);
+    count('unusable', delivered.unusable.length);
     await delivery.answer(delivered, res);
   });
   return router;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DomainError } from '../domain/errors.ts';
+import { platformCalls, platformThrottled } from '../metrics.ts';
 import { BudgetExhausted, SlidingWindowLimiter } from '../redis/rate-limit.ts';
 import { withRetries } from '../retry.ts';
 import type { Db } from '../store/db.ts';
@@ -61,10 +62,12 @@ export async function withHubSpot<T>(
           numberOfApiCallRetries: 0,
         });
         await conn.limiter.take(`ratelimit:hubspot:${portal.portalId}`, opts.deadline);
+        platformCalls.inc({ platform: 'hubspot', kind: opts.safeToRepeat ? 'read' : 'write' });
         try {
           return await call(client);
         } catch (error) {
           force = statusOf(error) === 401;
+          if (statusOf(error) === 429) platformThrottled.inc({ platform: 'hubspot' });
           throw error;
         }
       },

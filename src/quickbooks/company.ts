@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { platformCalls, platformThrottled } from '../metrics.ts';
 import { withRetries } from '../retry.ts';
 import type { Db } from '../store/db.ts';
 import { QboError } from './errors.ts';
@@ -43,9 +44,17 @@ export async function openCompany(
           stale = false;
         }
         try {
-          return await deps.limits.run(realmId, () => sdk<T>(invoke), isThrottle);
+          return await deps.limits.run(
+            realmId,
+            () => {
+              platformCalls.inc({ platform: 'quickbooks', kind: safeToRepeat ? 'read' : 'write' });
+              return sdk<T>(invoke);
+            },
+            isThrottle,
+          );
         } catch (error) {
           stale = error instanceof QboError && error.kind === 'auth';
+          if (isThrottle(error)) platformThrottled.inc({ platform: 'quickbooks' });
           throw error;
         }
       },
