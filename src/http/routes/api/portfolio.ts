@@ -28,8 +28,11 @@ export const PortfolioQuery = z.strictObject({
 /** Who asks travels in the card API's signed query; those are not filters. */
 const SIGNED = new Set(['portalId', 'userId', 'userEmail', 'appId', 'permissions']);
 
-export function portfolioFilters(req: Request) {
-  const query = Object.fromEntries(Object.entries(req.query).filter(([k, v]) => !SIGNED.has(k) && v !== ''));
+/** `others`: query parameters of the caller's own (a page's notice), not filters. */
+export function portfolioFilters(req: Request, others: readonly string[] = []) {
+  const query = Object.fromEntries(
+    Object.entries(req.query).filter(([k, v]) => !SIGNED.has(k) && !others.includes(k) && v !== ''),
+  );
   return PortfolioQuery.parse(query);
 }
 

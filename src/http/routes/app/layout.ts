@@ -137,7 +137,7 @@ export async function pageContext(ctx: AppContext, req: Request, res: Response):
     filterChoices(ctx.db, tenant.id),
     directoryOf(ctx, tenant),
   ]);
-  return { tenant, session: sessionOf(res), filters: portfolioFilters(req), choices, directory };
+  return { tenant, session: sessionOf(res), filters: portfolioFilters(req, ['done']), choices, directory };
 }
 
 /** "12,000.00" from the wire's "12000.00", for people. */
