@@ -4,6 +4,7 @@ import { reconcileCompany } from './billing/reconcile.ts';
 import { retryInvoice } from './billing/retry.ts';
 import { loadConfig, startRuntime } from './runtime.ts';
 import { getSchedule } from './schedules/service.ts';
+import { rekey } from './tenants/rekey.ts';
 import {
   acceptanceSecret,
   createApiKey,
@@ -21,7 +22,9 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   schedule show --portal <id> --deal <id>       print a deal's billing schedule as JSON
   push list-failed --portal <id>                invoices QuickBooks refused, with its reason
   push retry --portal <id> --milestone <id>     push a refused invoice again after fixing the cause
-  reconcile --portal <id>                       read the QuickBooks company's changes now (lost webhooks)`;
+  reconcile --portal <id>                       read the QuickBooks company's changes now (lost webhooks)
+  rekey                                         re-seal stored tokens and secrets with ENCRYPTION_KEY
+                                                (after rotating it; ENCRYPTION_KEY_PREVIOUS opens the old)`;
 
 function parse() {
   try {
@@ -115,6 +118,13 @@ try {
         console.log(`read ${done.invoices} changed invoices since ${done.since} (${done.via})`);
         for (const line of done.outcomes) console.log(`  ${line}`);
       }
+      break;
+    }
+    case 'rekey': {
+      const { resealed, changedMeanwhile } = await rekey(db, key);
+      console.log(`re-sealed ${resealed} stored secrets with the current key`);
+      if (changedMeanwhile)
+        console.log(`${changedMeanwhile} changed while this ran (already sealed anew): run rekey again`);
       break;
     }
     default:

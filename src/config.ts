@@ -21,6 +21,14 @@ const Env = z.object({
   ENCRYPTION_KEY: optional(
     z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded'),
   ),
+  ENCRYPTION_KEY_PREVIOUS: optional(
+    z
+      .string()
+      .refine(
+        (v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32),
+        'must be 32-byte base64 keys, comma-separated',
+      ),
+  ),
   HUBSPOT_CLIENT_ID: optional(z.string()),
   HUBSPOT_CLIENT_SECRET: optional(z.string()),
   HUBSPOT_APP_ID: optional(z.string().regex(/^\d+$/, 'must be a number')),
@@ -81,6 +89,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     /** Every key this deployment writes in Redis (queues, locks, caches, limits) starts with `<prefix>:`. */
     redisPrefix: e.REDIS_PREFIX,
     encryptionKey: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
+    /** Keys being rotated out: they decrypt, never encrypt. */
+    previousEncryptionKeys: (e.ENCRYPTION_KEY_PREVIOUS ?? '')
+      .split(',')
+      .filter((k) => k.trim())
+      .map((k) => Buffer.from(k.trim(), 'base64')),
     logLevel: e.LOG_LEVEL,
     /** Opens the operators' pages (queue dashboard) and, once set, guards /metrics. */
     adminToken: e.ADMIN_TOKEN,

@@ -2,6 +2,7 @@ import { type Config, ConfigError, encryptionKey, parseConfig } from './config.t
 import { type AppContext, createContext } from './context.ts';
 import { createLogger, type Logger } from './log.ts';
 import { connectRedis } from './redis/connect.ts';
+import { retireKeys } from './security/crypto.ts';
 import { openDatabase } from './store/db.ts';
 
 export interface Runtime extends AppContext {
@@ -25,6 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export async function startRuntime(config: Config = loadConfig()): Promise<Runtime> {
   const logger = createLogger(config.logLevel);
   const key = encryptionKey(config, (msg) => logger.warn(msg));
+  retireKeys(config.previousEncryptionKeys);
   const database = await openDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );

@@ -13,12 +13,35 @@ export function encrypt(key: Buffer, plaintext: string): string {
     .join('.');
 }
 
+/**
+ * Keys being rotated out (ENCRYPTION_KEY_PREVIOUS): they still open what they sealed, they seal
+ * nothing. Set once when a process starts; see README "Rotating ENCRYPTION_KEY".
+ */
+let retired: readonly Buffer[] = [];
+export function retireKeys(keys: readonly Buffer[]): void {
+  retired = keys;
+}
+
 export function decrypt(key: Buffer, sealed: string): string {
   const [version, nonce, tag, body] = sealed.split('.');
   if (version !== 'v1' || !nonce || !tag || body === undefined) throw new Error('not a sealed secret');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+  const open = (k: Buffer) => {
+    const decipher = createDecipheriv('aes-256-gcm', k, Buffer.from(nonce, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
+      'utf8',
+    );
+  };
+  // GCM's tag tells a wrong key for certain: the first key the tag verifies under is the one.
+  let failure: unknown;
+  for (const k of [key, ...retired.filter((r) => !r.equals(key))]) {
+    try {
+      return open(k);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  throw failure;
 }
 
 export function sha256(text: string): string {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,41 @@ describe('the operator CLI', () => {
     expect(unknown.out).toContain('--portal is required');
     rmSync(cwd, { recursive: true, force: true });
   }, 60_000);
+});
+
+describe('rotating ENCRYPTION_KEY', () => {
+  it('reads secrets sealed by the previous key while it is listed, and rekey re-seals them under the new one', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mb-rekey-'));
+    const [oldKey, newKey] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const cli = async (keys: Record<string, string>, ...args: string[]) => {
+      const p = spawnNode(join(root, 'src/cli.ts'), args, {
+        cwd,
+        env: {
+          PATH: process.env.PATH!,
+          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          ...keys,
+        },
+      });
+      let out = '';
+      p.stdout!.on('data', (d) => (out += d));
+      p.stderr!.on('data', (d) => (out += d));
+      const code = await new Promise((resolve) => p.on('exit', resolve));
+      return { code, out };
+    };
+    const before = { ENCRYPTION_KEY: oldKey };
+    const during = { ENCRYPTION_KEY: newKey, ENCRYPTION_KEY_PREVIOUS: oldKey };
+    const after = { ENCRYPTION_KEY: newKey };
+    await cli(before, 'tenant', 'create', '--portal', '778');
+    const secret = (await cli(before, 'secret', 'show', '--portal', '778')).out.trim();
+    expect(secret).toMatch(/^whsec_/);
+    // The new key alone cannot open what the old one sealed.
+    expect((await cli(after, 'secret', 'show', '--portal', '778')).code).toBe(1);
+    expect((await cli(during, 'secret', 'show', '--portal', '778')).out.trim()).toBe(secret);
+    expect((await cli(during, 'rekey')).out).toContain('re-sealed 1 stored secrets');
+    expect((await cli(after, 'secret', 'show', '--portal', '778')).out.trim()).toBe(secret);
+    expect((await cli(before, 'secret', 'show', '--portal', '778')).code).toBe(1);
+    rmSync(cwd, { recursive: true, force: true });
+  }, 90_000);
 });
 
 describe('configuration', () => {
