@@ -21,6 +21,7 @@ import { settingsRoutes } from './routes/settings/index.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 import { quickbooksWebhookRoute } from './routes/webhooks/quickbooks.ts';
+import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security.ts';
 import { refuseControlCharacters } from './validate.ts';
 
@@ -29,7 +30,7 @@ export function createApp(deps: AppContext) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.use(securityHeaders(), refuseControlCharacters());
+  app.use(requestLog(deps.logger), securityHeaders(), refuseControlCharacters());
   app.use(healthRoutes(deps), operationsRoutes(deps));
   app.use(hubspotWebhookRoute(deps), acceptanceWebhookRoute(deps), quickbooksWebhookRoute(deps));
   app.use(hubspotOAuthRoutes(deps));
@@ -48,7 +49,7 @@ export function createApp(deps: AppContext) {
   api.use(requireApiKey(deps.database.db));
   api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), portfolioRoutes(deps));
   api.use((req) => {
-    throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
+    throw new HttpProblem('not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
   });
   app.use('/api/v1', api);
 
@@ -63,12 +64,12 @@ export function createApp(deps: AppContext) {
     settingsRoutes(deps),
   );
   card.use((req) => {
-    throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
+    throw new HttpProblem('not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
   });
   app.use('/card/v1', card);
 
   app.use((req) => {
-    throw new HttpProblem('not_found', `no route ${req.method} ${req.originalUrl}`);
+    throw new HttpProblem('not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
   });
   app.use(errorHandler(deps.logger));
   return app;

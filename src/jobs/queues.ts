@@ -80,7 +80,9 @@ export function createQueues(
             const envelope = Envelope.parse(job.data);
             if (envelope.v !== def.version)
               throw new Error(`${def.id} payload v${envelope.v} is not v${def.version}`);
-            await def.handler(def.schema.parse(envelope.payload), ctx);
+            // Every line a job logs names its queue and job id, as every request's names its id.
+            const logger = ctx.logger.child({ queue: def.id, jobId: String(job.id) });
+            await def.handler(def.schema.parse(envelope.payload), { ...ctx, logger });
           })
           // Rejects when the queue closes while still connecting (a SIGTERM right at start).
           .catch((error: unknown) => {

@@ -135,6 +135,23 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
     );
   });
 
+  /**
+   * Intuit's "disconnect URL": where a user lands after disconnecting the app inside QuickBooks.
+   * It changes nothing (anyone can open it); the app learns of it when the refresh is refused.
+   */
+  router.get('/oauth/quickbooks/disconnected', (_req, res) => {
+    res.type('html').send(
+      page({
+        title: 'QuickBooks disconnected',
+        heading: 'QuickBooks is disconnected from Milestone Billing',
+        body: [
+          'Accepted milestones are kept, and are invoiced once an admin reconnects QuickBooks from the app’s settings page in HubSpot (Settings → Integrations → Connected apps → Milestone Billing).',
+          'Until then the deal cards and the portfolio show that QuickBooks needs to be reconnected.',
+        ],
+      }),
+    );
+  });
+
   router.post(
     '/oauth/quickbooks/disconnect',
     sameOriginOnly(ctx.config.publicUrl),
