@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { addDays, type CalendarDate, today } from '../domain/dates.ts';
 import { markWeeks, weekOf, weeksFrom } from '../domain/forecast.ts';
 import { moneyView } from '../schedules/view.ts';
@@ -9,8 +9,8 @@ import { filterConditions, type PortfolioFilters } from './portfolio-filters.ts'
 export const FORECAST_WEEKS = 26;
 /** Weeks before this one shown with what actually came in. */
 export const PAST_WEEKS = 8;
-/** Deals named per bar; the rest are counted. */
-const DEALS_PER_WEEK = 8;
+/** Deals named for a week; the rest are counted. */
+const WEEK_DEALS = 50;
 
 /** Days from invoice to due date of the milestone's terms, else the schedule's (see domain/terms.ts). */
 const termDays = sql`(case
@@ -20,22 +20,71 @@ const termDays = sql`(case
   else substr(coalesce(${milestones.paymentTerms}, ${schedules.paymentTerms}) #>> '{}', 5)::int
 end)`;
 
+/** The Monday of a date's week, in day arithmetic (2000-01-03 was a Monday): no time zone involved. */
+const monday = (date: SQL) => sql`(${date} - (((${date} - date '2000-01-03') % 7 + 7) % 7))`;
+
 interface WeekRow {
   currency: string;
   week: string;
-  deal_id: string;
-  deal_name: string | null;
   amount: string;
   overdue: boolean;
-  week_total: string;
-  week_deals: number;
+}
+
+/**
+ * Where cash comes from, each a row per milestone or payment with its currency, week, deal and
+ * amount: planned milestones (planned date plus terms), open invoices (due date, what is still
+ * owed) in the horizon, past-due cash counted this week; payments QuickBooks recorded in the
+ * weeks before.
+ */
+function cashSources(tenantId: string, filters: PortfolioFilters, asOf: CalendarDate): SQL[] {
+  const thisWeek = weekOf(asOf);
+  const end = addDays(thisWeek, 7 * FORECAST_WEEKS);
+  const firstPast = addDays(thisWeek, -7 * PAST_WEEKS);
+  const where = filterConditions(filters) ?? sql`true`;
+  const expected = (on: SQL) => ({
+    week: sql`greatest(${monday(on)}, ${thisWeek}::date)`,
+    overdue: sql`${on} < ${asOf}::date`,
+    horizon: sql`${on} < ${end}::date`,
+  });
+  const planned = expected(sql`(${milestones.plannedDate} + ${termDays})`);
+  const invoiced = expected(sql`${invoicePushes.dueDate}`);
+  return [
+    sql`select ${schedules.currency} as currency, ${planned.week} as week, ${schedules.dealId} as deal_id,
+               ${milestones.amount} as amount, ${planned.overdue} as overdue
+          from ${milestones}
+          join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
+          left join ${invoicePushes} on false
+         where ${milestones.tenantId} = ${tenantId} and ${milestones.status} = 'planned'
+           and ${planned.horizon} and ${where}`,
+    sql`select ${invoicePushes.currency} as currency, ${invoiced.week} as week, ${schedules.dealId} as deal_id,
+               ${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount}) as amount,
+               ${invoiced.overdue} as overdue
+          from ${invoicePushes}
+          join ${milestones} on ${milestones.id} = ${invoicePushes.milestoneId}
+          join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
+         where ${invoicePushes.tenantId} = ${tenantId}
+           and ${invoicePushes.status} in ('pending', 'sending', 'created', 'failed')
+           and ${invoicePushes.paidAmount} < ${invoicePushes.amount} and ${invoiced.horizon} and ${where}`,
+    sql`select ${invoicePushes.currency} as currency, ${monday(sql`${qboPaymentLinks.receivedOn}`)} as week,
+               ${schedules.dealId} as deal_id, ${qboPaymentLinks.amount} as amount, false as overdue
+          from ${qboPaymentLinks}
+          join ${invoicePushes} on ${invoicePushes.tenantId} = ${qboPaymentLinks.tenantId}
+                               and ${invoicePushes.qboInvoiceId} = ${qboPaymentLinks.qboInvoiceId}
+          join ${milestones} on ${milestones.id} = ${invoicePushes.milestoneId}
+          join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
+         where ${qboPaymentLinks.tenantId} = ${tenantId}
+           and ${qboPaymentLinks.receivedOn} >= ${firstPast}::date and ${qboPaymentLinks.receivedOn} < ${thisWeek}::date
+           and ${where}`,
+  ];
 }
 
 /**
  * Expected cash by week for the next 26 weeks, per currency: a planned milestone is expected on
  * its planned date plus its payment terms, an accepted or invoiced one on its invoice's due date
  * (what is still open); what is past due is expected this week. The 8 weeks before show the
- * payments that came in. Each week names its biggest deals and is marked a cluster or a gap.
+ * payments that came in. Each week is marked a cluster or a gap; the deals behind it are
+ * `forecastWeek`, asked when a person picks the week. The sources are summed by week apart, at
+ * once (each on its own connection), and added up here.
  */
 export async function cashForecast(
   db: Queryable,
@@ -44,89 +93,86 @@ export async function cashForecast(
   asOf: CalendarDate = today(),
 ) {
   const thisWeek = weekOf(asOf);
-  const end = addDays(thisWeek, 7 * FORECAST_WEEKS);
-  const firstPast = addDays(thisWeek, -7 * PAST_WEEKS);
-  const where = filterConditions(filters);
-  const rows = await rowsOf<WeekRow>(
-    db,
-    sql`
-    with expected as (
-      select ${schedules.currency} as currency, ${schedules.dealId} as deal_id, ${schedules.dealName} as deal_name,
-             ${milestones.amount} as amount, ${milestones.plannedDate} + ${termDays} as expected_on
-        from ${milestones}
-        join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
-        left join ${invoicePushes} on false
-       where ${milestones.tenantId} = ${tenantId} and ${milestones.status} = 'planned' and ${where ?? sql`true`}
-      union all
-      select ${invoicePushes.currency}, ${schedules.dealId}, ${schedules.dealName},
-             ${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount}), ${invoicePushes.dueDate}
-        from ${invoicePushes}
-        join ${milestones} on ${milestones.id} = ${invoicePushes.milestoneId}
-        join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
-       where ${invoicePushes.tenantId} = ${tenantId}
-         and ${invoicePushes.status} in ('pending', 'sending', 'created', 'failed')
-         and ${invoicePushes.paidAmount} < ${invoicePushes.amount} and ${where ?? sql`true`}
-    ), received as (
-      select ${invoicePushes.currency} as currency, ${schedules.dealId} as deal_id, ${schedules.dealName} as deal_name,
-             ${qboPaymentLinks.amount} as amount, ${qboPaymentLinks.receivedOn} as expected_on
-        from ${qboPaymentLinks}
-        join ${invoicePushes} on ${invoicePushes.tenantId} = ${qboPaymentLinks.tenantId}
-                             and ${invoicePushes.qboInvoiceId} = ${qboPaymentLinks.qboInvoiceId}
-        join ${milestones} on ${milestones.id} = ${invoicePushes.milestoneId}
-        join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
-       where ${qboPaymentLinks.tenantId} = ${tenantId}
-         and ${qboPaymentLinks.receivedOn} >= ${firstPast}::date and ${qboPaymentLinks.receivedOn} < ${thisWeek}::date
-         and ${where ?? sql`true`}
-    ), weekly as (
-      select currency, greatest(date_trunc('week', expected_on)::date, ${thisWeek}::date)::text as week,
-             deal_id, max(deal_name) as deal_name, sum(amount) as amount, bool_or(expected_on < ${asOf}::date) as overdue
-        from expected where expected_on < ${end}::date group by 1, 2, 3
-      union all
-      select currency, date_trunc('week', expected_on)::date::text, deal_id, max(deal_name), sum(amount), false
-        from received group by 1, 2, 3
-    ), ranked as (
-      select *, sum(amount) over w as week_total, count(*) over w as week_deals,
-             row_number() over (partition by currency, week order by amount desc, deal_id) as rank
-        from weekly window w as (partition by currency, week)
-    )
-    select currency, week, deal_id, deal_name, amount::text, overdue, week_total::text, week_deals::int
-      from ranked where rank <= ${DEALS_PER_WEEK} order by currency, week, rank`,
+  const parts = await Promise.all(
+    cashSources(tenantId, filters, asOf).map((source) =>
+      rowsOf<WeekRow>(
+        db,
+        sql`select currency, week::text as week, sum(amount)::text as amount, bool_or(overdue) as overdue
+              from (${source}) cash group by 1, 2`,
+      ),
+    ),
   );
-  const weeks = weeksFrom(firstPast, PAST_WEEKS + FORECAST_WEEKS);
-  const currencies = [...new Set(rows.map((r) => r.currency))];
+  const byWeek = new Map<string, { minor: number; overdue: boolean }>();
+  for (const r of parts.flat()) {
+    const key = `${r.currency} ${r.week}`;
+    const seen = byWeek.get(key) ?? { minor: 0, overdue: false };
+    byWeek.set(key, { minor: seen.minor + Number(r.amount), overdue: seen.overdue || r.overdue });
+  }
+  const weeks = weeksFrom(addDays(thisWeek, -7 * PAST_WEEKS), PAST_WEEKS + FORECAST_WEEKS);
+  const currencies = [...new Set(parts.flat().map((r) => r.currency))].sort();
   return {
     asOf,
     thisWeek,
     currencies: currencies.map((currency) => {
-      const mine = rows.filter((r) => r.currency === currency);
-      const series = weeks.map((week) => {
-        const deals = mine.filter((r) => r.week === week);
-        return {
-          week,
-          kind: week < thisWeek ? ('received' as const) : ('expected' as const),
-          minor: Number(deals[0]?.week_total ?? 0),
-          deals,
-        };
-      });
-      const { median, marks } = markWeeks(series.filter((w) => w.kind === 'expected').map((w) => w.minor));
-      const mark = (i: number) => (i < PAST_WEEKS ? null : marks[i - PAST_WEEKS]!);
+      const series = weeks.map((week) => ({
+        week,
+        kind: week < thisWeek ? ('received' as const) : ('expected' as const),
+        cash: byWeek.get(`${currency} ${week}`),
+      }));
+      const { median, marks } = markWeeks(
+        series.filter((w) => w.kind === 'expected').map((w) => w.cash?.minor ?? 0),
+      );
       return {
         currency,
         median: moneyView(Math.round(median), currency),
         weeks: series.map((w, i) => ({
           week: w.week,
           kind: w.kind,
-          mark: mark(i),
-          amount: moneyView(w.minor, currency),
-          dealCount: w.deals[0]?.week_deals ?? 0,
-          includesOverdue: w.deals.some((d) => d.overdue),
-          deals: w.deals.map((d) => ({
-            dealId: d.deal_id,
-            dealName: d.deal_name,
-            amount: moneyView(Number(d.amount), currency),
-          })),
+          mark: i < PAST_WEEKS ? null : marks[i - PAST_WEEKS]!,
+          amount: moneyView(w.cash?.minor ?? 0, currency),
+          includesOverdue: w.cash?.overdue ?? false,
         })),
       };
     }),
+  };
+}
+
+/** The deals behind one week's bar, biggest first (at most 50, and how many there are). */
+export async function forecastWeek(
+  db: Queryable,
+  tenantId: string,
+  week: CalendarDate,
+  currency: string,
+  filters: PortfolioFilters = {},
+  asOf: CalendarDate = today(),
+) {
+  const rows = await rowsOf<{
+    deal_id: string;
+    deal_name: string | null;
+    amount: string;
+    overdue: boolean;
+    total: number;
+  }>(
+    db,
+    sql`with cash as (${sql.join(cashSources(tenantId, { ...filters, currency }, asOf), sql` union all `)}),
+    picked as (
+      select deal_id, sum(amount) as amount, bool_or(overdue) as overdue, count(*) over ()::int as total
+        from cash where week = ${weekOf(week)}::date group by deal_id
+       order by amount desc, deal_id limit ${WEEK_DEALS}
+    )
+    select picked.deal_id, ${schedules.dealName} as deal_name, picked.amount::text, picked.overdue, picked.total
+      from picked left join ${schedules} on ${schedules.tenantId} = ${tenantId} and ${schedules.dealId} = picked.deal_id
+     order by picked.amount desc, picked.deal_id`,
+  );
+  return {
+    week: weekOf(week),
+    currency,
+    dealCount: rows[0]?.total ?? 0,
+    deals: rows.map((r) => ({
+      dealId: r.deal_id,
+      dealName: r.deal_name,
+      amount: moneyView(Number(r.amount), currency),
+      includesOverdue: r.overdue,
+    })),
   };
 }

@@ -23,7 +23,8 @@ export async function portfolio(
 ) {
   const filtered = filterConditions(filters);
 
-  const byStatus = await db
+  // Three queries at once: on a pool, each takes its own connection.
+  const byStatusQuery = db
     .select({
       currency: schedules.currency,
       status: milestones.status,
@@ -38,7 +39,7 @@ export async function portfolio(
     .orderBy(asc(schedules.currency), asc(milestones.status));
 
   const open = sql`${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount})`;
-  const money = await db
+  const moneyQuery = db
     .select({
       currency: invoicePushes.currency,
       invoiced: sql<string>`sum(${invoicePushes.amount})::text`,
@@ -53,7 +54,11 @@ export async function portfolio(
     .groupBy(invoicePushes.currency)
     .orderBy(asc(invoicePushes.currency));
 
-  const attention = await needsAttention(db, tenantId, asOf, filtered);
+  const [byStatus, money, attention] = await Promise.all([
+    byStatusQuery,
+    moneyQuery,
+    needsAttention(db, tenantId, asOf, filtered),
+  ]);
   const minor = (text: string | null) => Number(text ?? 0);
   return {
     asOf,
@@ -87,11 +92,29 @@ async function needsAttention(
 ) {
   const rows = await db
     .select({
-      milestone: milestones,
+      milestone: {
+        id: milestones.id,
+        name: milestones.name,
+        status: milestones.status,
+        amount: milestones.amount,
+        plannedDate: milestones.plannedDate,
+        needsAttention: milestones.needsAttention,
+        attentionReason: milestones.attentionReason,
+      },
       dealId: schedules.dealId,
       dealName: schedules.dealName,
       currency: schedules.currency,
-      push: invoicePushes,
+      push: {
+        id: invoicePushes.id,
+        status: invoicePushes.status,
+        docNumber: invoicePushes.docNumber,
+        dueDate: invoicePushes.dueDate,
+        amount: invoicePushes.amount,
+        paidAmount: invoicePushes.paidAmount,
+        currency: invoicePushes.currency,
+        discrepancy: invoicePushes.discrepancy,
+        errorMessage: invoicePushes.errorMessage,
+      },
     })
     .from(milestones)
     .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
@@ -132,9 +155,26 @@ async function needsAttention(
   });
 }
 
+type AttentionMilestone = Pick<
+  typeof milestones.$inferSelect,
+  'id' | 'name' | 'status' | 'amount' | 'plannedDate' | 'needsAttention' | 'attentionReason'
+>;
+type AttentionPush = Pick<
+  typeof invoicePushes.$inferSelect,
+  | 'id'
+  | 'status'
+  | 'docNumber'
+  | 'dueDate'
+  | 'amount'
+  | 'paidAmount'
+  | 'currency'
+  | 'discrepancy'
+  | 'errorMessage'
+>;
+
 function why(
-  m: typeof milestones.$inferSelect,
-  push: typeof invoicePushes.$inferSelect | null,
+  m: AttentionMilestone,
+  push: AttentionPush | null,
   asOf: CalendarDate,
 ): { kind: AttentionKind; reason: string } {
   if (m.status === 'invoice_failed')

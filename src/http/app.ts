@@ -3,6 +3,7 @@ import type { AppContext } from '../context.ts';
 import { requireApiKey } from './auth.ts';
 import { requireCardSignature } from './card-auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
+import { requestLog } from './request-log.ts';
 import { milestoneRoutes } from './routes/api/milestones.ts';
 import { portfolioRoutes } from './routes/api/portfolio.ts';
 import { scheduleRoutes } from './routes/api/schedules.ts';
@@ -21,7 +22,6 @@ import { settingsRoutes } from './routes/settings/index.ts';
 import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 import { quickbooksWebhookRoute } from './routes/webhooks/quickbooks.ts';
-import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security.ts';
 import { refuseControlCharacters } from './validate.ts';
 

@@ -168,7 +168,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         instance,
       );
     }
-    ((res.locals.logger as Logger | undefined) ?? logger).error({ err: error, path: req.path }, 'unhandled error');
+    ((res.locals.logger as Logger | undefined) ?? logger).error(
+      { err: error, path: req.path },
+      'unhandled error',
+    );
     return sendProblem(
       res,
       'internal_error',

@@ -18,7 +18,12 @@ export function requestLog(logger: Logger): RequestHandler {
     res.locals.logger = logger.child({ reqId });
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      const line = {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(ms * 10) / 10,
+      };
       if (res.statusCode >= 500) (res.locals.logger as Logger).error(line, 'request failed');
       else (res.locals.logger as Logger).info(line, 'request');
     });

@@ -15,7 +15,6 @@ type Week = {
   kind: string;
   mark: string | null;
   amount: { amount: string };
-  dealCount: number;
 };
 
 describe('the cash-flow forecast and receivables aging APIs', () => {
@@ -31,7 +30,6 @@ describe('the cash-flow forecast and receivables aging APIs', () => {
       kind: 'expected',
       mark: 'cluster',
       amount: { amount: '60000.00' },
-      dealCount: 1,
     });
     expect(at(3)).toMatchObject({ mark: 'gap', amount: { amount: '0.00' } });
     expect(at(2)).toMatchObject({ mark: null, amount: { amount: '5000.00' } });
@@ -43,6 +41,21 @@ describe('the cash-flow forecast and receivables aging APIs', () => {
     // Three weeks ago, the 2,000 paid in QuickBooks came in.
     expect(at(-3)).toMatchObject({ kind: 'received', amount: { amount: '2000.00' }, mark: null });
     expect(usd!.median.amount).toBe('5000.00');
+
+    // The deals behind a bar: this week holds everything past due, from two deals.
+    const picked = await tenant.get(`/portfolio/forecast/weeks/${week(0, 3)}?currency=USD`);
+    expect(picked.status).toBe(200);
+    expect(picked.body).toMatchObject({ week: week(0), currency: 'USD', dealCount: 2 });
+    expect(
+      picked.body.deals.map((d: { dealName: string; amount: { amount: string } }) => [
+        d.dealName,
+        d.amount.amount,
+      ]),
+    ).toEqual([
+      ['Acme Widgets – Annual Maintenance', '16000.00'],
+      ['Website Refresh – Freelance', '1500.00'],
+    ]);
+    expect((await tenant.get(`/portfolio/forecast/weeks/${week(0)}`)).status).toBe(422);
   });
 
   it('ages what is still owed per customer by days past due, from the QuickBooks balances', async () => {

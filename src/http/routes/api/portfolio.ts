@@ -1,12 +1,13 @@
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { receivablesAging } from '../../../billing/aging.ts';
-import { cashForecast } from '../../../billing/forecast.ts';
+import { cashForecast, forecastWeek } from '../../../billing/forecast.ts';
 import { portfolio } from '../../../billing/portfolio.ts';
 import type { AppContext } from '../../../context.ts';
-import { Currency } from '../../../domain/values.ts';
+import { CalendarDate, Currency } from '../../../domain/values.ts';
 import { mintSignInLink } from '../../../tenants/sign-in-links.ts';
 import { callerOf, emailOf } from '../../auth.ts';
+import { HttpProblem } from '../../problem.ts';
 
 const HubSpotId = (what: string) =>
   z
@@ -46,6 +47,17 @@ export function portfolioRoutes(ctx: AppContext): Router {
   router.get('/portfolio/forecast', async (req, res) => {
     const { db, tenant } = callerOf(res);
     res.json(await cashForecast(db, tenant.id, portfolioFilters(req)));
+  });
+  /** The deals behind one week of the forecast (`currency` names whose chart the week is in). */
+  router.get('/portfolio/forecast/weeks/:week', async (req, res) => {
+    const { db, tenant } = callerOf(res);
+    const { week } = z.object({ week: CalendarDate }).parse(req.params);
+    const { currency, ...filters } = portfolioFilters(req);
+    if (!currency)
+      throw new HttpProblem('invalid_request', 'currency: required (the chart the week belongs to)', [
+        { path: 'currency', code: 'required', message: 'currency: required' },
+      ]);
+    res.json(await forecastWeek(db, tenant.id, week, currency, filters));
   });
   router.get('/portfolio/aging', async (req, res) => {
     const { db, tenant } = callerOf(res);

@@ -100,17 +100,9 @@ const tables: Record<
   async forecast(ctx, tenantId, f) {
     const { currencies } = await cashForecast(ctx.db, tenantId, f);
     return [
-      ['Currency', 'Week of', 'Kind', 'Mark', 'Amount', 'Deals', 'Biggest deals'],
+      ['Currency', 'Week of', 'Kind', 'Mark', 'Amount'],
       ...currencies.flatMap((c) =>
-        c.weeks.map((w) => [
-          c.currency,
-          w.week,
-          w.kind,
-          w.mark ?? '',
-          w.amount.amount,
-          w.dealCount,
-          text(w.deals.map((d) => `${d.dealName ?? d.dealId} ${d.amount.amount}`).join('; ')),
-        ]),
+        c.weeks.map((w) => [c.currency, w.week, w.kind, w.mark ?? '', w.amount.amount]),
       ),
     ];
   },

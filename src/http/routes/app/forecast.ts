@@ -1,31 +1,55 @@
 import { Router } from 'express';
-import { cashForecast } from '../../../billing/forecast.ts';
+import { z } from 'zod';
+import { cashForecast, forecastWeek } from '../../../billing/forecast.ts';
 import type { AppContext } from '../../../context.ts';
+import { CalendarDate, Currency } from '../../../domain/values.ts';
 import { requireSession } from '../../session.ts';
-import { appPage, exportLink, grouped, h, type PageContext, pageContext, shown } from './layout.ts';
+import {
+  appPage,
+  exportLink,
+  filterQuery,
+  grouped,
+  h,
+  type PageContext,
+  pageContext,
+  shown,
+} from './layout.ts';
 
 type Forecast = Awaited<ReturnType<typeof cashForecast>>;
 type Series = Forecast['currencies'][number];
 type Week = Series['weeks'][number];
+type Picked = Awaited<ReturnType<typeof forecastWeek>>;
+
+const PickedWeek = z.object({ week: CalendarDate, weekCurrency: Currency });
 
 export function forecastPageRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get('/app/forecast', requireSession(ctx.db), async (req, res) => {
     const page = await pageContext(ctx, req, res);
-    const data = await cashForecast(ctx.db, page.tenant.id, page.filters);
-    res
-      .type('html')
-      .send(
-        appPage(page, { title: 'Cash-flow forecast', path: '/app/forecast', body: forecastBody(data, page) }),
-      );
+    const pick = PickedWeek.safeParse(req.query);
+    const [data, picked] = await Promise.all([
+      cashForecast(ctx.db, page.tenant.id, page.filters),
+      pick.success
+        ? forecastWeek(ctx.db, page.tenant.id, pick.data.week, pick.data.weekCurrency, page.filters)
+        : undefined,
+    ]);
+    res.type('html').send(
+      appPage(page, {
+        title: 'Cash-flow forecast',
+        path: '/app/forecast',
+        body: forecastBody(data, page, picked),
+      }),
+    );
   });
   return router;
 }
 
-function forecastBody(data: Forecast, page: PageContext): string {
+function forecastBody(data: Forecast, page: PageContext, picked: Picked | undefined): string {
   if (data.currencies.length === 0) return '<p>No billing schedule yet: nothing to forecast.</p>';
-  const intro = `<p>Expected receipts by week (weeks start on Monday): a planned milestone is expected on its planned date plus its payment terms, an invoice on its due date; what is past due counts this week. The 8 weeks before this one show what was received. <span class="tag cluster">Cluster</span> marks a week expecting at least twice the median week, <span class="tag gap">Gap</span> a week expecting nothing. Select a bar for the deals behind it.</p>`;
-  return `${intro}${data.currencies.map((s) => currencySection(s, data.thisWeek)).join('')}${exportLink('forecast', page.filters, 'the forecast')}`;
+  const intro = `<p>Expected receipts by week (weeks start on Monday): a planned milestone is expected on its planned date plus its payment terms, an invoice on its due date; what is past due counts this week. The 8 weeks before this one show what was received. <span class="tag cluster">Cluster</span> marks a week expecting at least twice the median week, <span class="tag gap">Gap</span> a week expecting nothing. Select a bar or a week for the deals behind it.</p>`;
+  return `${intro}${picked ? pickedWeek(picked) : ''}${data.currencies
+    .map((s) => currencySection(s, data.thisWeek, page))
+    .join('')}${exportLink('forecast', page.filters, 'the forecast')}`;
 }
 
 const W = 22;
@@ -36,20 +60,21 @@ const LEFT = 8;
 
 const COLORS = { received: '#7c98b6', expected: '#0b5e86', cluster: '#c0392b' } as const;
 
-const weekId = (currency: string, week: string) => `week-${currency}-${week}`;
+/** The page again with this week's deals listed above the charts. */
+const weekHref = (page: PageContext, currency: string, week: string) => {
+  const q = filterQuery(page.filters);
+  return `/app/forecast${q ? `${q}&` : '?'}week=${week}&weekCurrency=${currency}#week-deals`;
+};
 
 function barLabel(w: Week, currency: string): string {
   const what = w.kind === 'received' ? 'received' : 'expected';
   const mark = w.mark === 'cluster' ? ' (cluster)' : w.mark === 'gap' ? ' (gap: nothing expected)' : '';
-  const deals = w.deals.map(
-    (d) => `${d.dealName ?? `Deal ${d.dealId}`} ${currency} ${grouped(d.amount.amount)}`,
-  );
-  const more = w.dealCount > w.deals.length ? `, and ${w.dealCount - w.deals.length} more` : '';
-  return `Week of ${w.week}: ${currency} ${grouped(w.amount.amount)} ${what}${mark}${deals.length ? ` from ${deals.join(', ')}${more}` : ''}`;
+  const more = Number(w.amount.amount) > 0 ? '; select for its deals' : '';
+  return `Week of ${w.week}: ${currency} ${grouped(w.amount.amount)} ${what}${mark}${more}`;
 }
 
 /** One server-drawn bar chart per currency: amounts in different currencies never share an axis. */
-function chart(s: Series, thisWeek: string): string {
+function chart(s: Series, thisWeek: string, page: PageContext): string {
   const values = s.weeks.map((w) => Number(w.amount.amount));
   const max = Math.max(...values, 0) || 1;
   const y = (v: number) => TOP + H - (v / max) * H;
@@ -70,7 +95,8 @@ function chart(s: Series, thisWeek: string): string {
         i % 4 === 0 || w.week === thisWeek
           ? `<text x="${x + W / 2}" y="${TOP + H + 16}" text-anchor="middle" font-size="10" fill="#33475b">${h(w.week.slice(5))}</text>`
           : '';
-      return `<a href="#${h(weekId(s.currency, w.week))}" aria-label="${h(label)}" data-week="${h(w.week)}" data-mark="${w.mark ?? ''}"><title>${h(label)}</title><rect x="${x}" y="${TOP}" width="${W}" height="${H}" fill="transparent"/>${bar}</a>${tick}`;
+      const target = v > 0 ? ` href="${h(weekHref(page, s.currency, w.week))}"` : '';
+      return `<a${target} aria-label="${h(label)}" data-week="${h(w.week)}" data-mark="${w.mark ?? ''}"><title>${h(label)}</title><rect x="${x}" y="${TOP}" width="${W}" height="${H}" fill="transparent"/>${bar}</a>${tick}`;
     })
     .join('');
   const median = Number(s.median.amount);
@@ -84,29 +110,40 @@ function chart(s: Series, thisWeek: string): string {
 ${bars}${medianLine}<line x1="${LEFT}" x2="${width - 60}" y1="${TOP + H}" y2="${TOP + H}" stroke="#33475b"/></svg>`;
 }
 
-function currencySection(s: Series, thisWeek: string): string {
+function pickedWeek(p: Picked): string {
+  const rows = p.deals
+    .map(
+      (d) =>
+        `<tr><th scope="row"><a href="/app/deals/${encodeURIComponent(d.dealId)}">${h(d.dealName ?? `Deal ${d.dealId}`)}</a></th><td class="n">${shown(d.amount)}</td><td>${d.includesOverdue ? 'includes past due' : ''}</td></tr>`,
+    )
+    .join('');
+  const more = p.dealCount > p.deals.length ? `<p>and ${p.dealCount - p.deals.length} more deals.</p>` : '';
+  return `<section id="week-deals" aria-labelledby="week-deals-h"><h2 id="week-deals-h">Deals in the week of ${h(p.week)} (${h(p.currency)})</h2>${
+    rows
+      ? `<table><thead><tr><th scope="col">Deal</th><th scope="col" class="n">Amount</th><th scope="col"><span class="sr">Note</span></th></tr></thead><tbody>${rows}</tbody></table>${more}`
+      : '<p>No deal has cash in this week.</p>'
+  }</section>`;
+}
+
+function currencySection(s: Series, thisWeek: string, page: PageContext): string {
   const clusters = s.weeks.filter((w) => w.mark === 'cluster').map((w) => w.week);
   const gaps = s.weeks.filter((w) => w.mark === 'gap').map((w) => w.week);
   const summary = `<p>Median week ${shown(s.median)}. ${
     clusters.length ? `Clusters: ${clusters.map(h).join(', ')}.` : 'No cluster.'
   } ${gaps.length ? `${gaps.length} week${gaps.length > 1 ? 's' : ''} expecting nothing.` : 'No empty week.'}</p>`;
   const rows = s.weeks
-    .filter((w) => w.dealCount > 0 || w.mark === 'gap')
+    .filter((w) => Number(w.amount.amount) > 0 || w.mark === 'gap')
     .map((w) => {
-      const deals = w.deals
-        .map(
-          (d) =>
-            `<li><a href="/app/deals/${encodeURIComponent(d.dealId)}">${h(d.dealName ?? `Deal ${d.dealId}`)}</a> ${shown(d.amount)}</li>`,
-        )
-        .join('');
-      const more =
-        w.dealCount > w.deals.length ? `<li>and ${w.dealCount - w.deals.length} more deals</li>` : '';
       const mark = w.mark
         ? `<span class="tag ${w.mark}">${w.mark === 'cluster' ? 'Cluster' : 'Gap'}</span>`
         : '';
-      return `<tr id="${h(weekId(s.currency, w.week))}" data-mark="${w.mark ?? ''}"><th scope="row">${h(w.week)}</th><td>${w.kind === 'received' ? 'Received' : 'Expected'}${w.includesOverdue ? ' (includes past due)' : ''} ${mark}</td><td class="n">${h(grouped(w.amount.amount))}</td><td>${deals || more ? `<ul>${deals}${more}</ul>` : '—'}</td></tr>`;
+      const deals =
+        Number(w.amount.amount) > 0
+          ? `<a href="${h(weekHref(page, s.currency, w.week))}" aria-label="${h(`Deals in the week of ${w.week}`)}">Deals</a>`
+          : '—';
+      return `<tr data-week="${h(w.week)}" data-mark="${w.mark ?? ''}"><th scope="row">${h(w.week)}</th><td>${w.kind === 'received' ? 'Received' : 'Expected'}${w.includesOverdue ? ' (includes past due)' : ''} ${mark}</td><td class="n">${h(grouped(w.amount.amount))}</td><td>${deals}</td></tr>`;
     })
     .join('');
-  return `<section aria-labelledby="forecast-${h(s.currency)}"><h2 id="forecast-${h(s.currency)}">${h(s.currency)}</h2>${summary}${chart(s, thisWeek)}
+  return `<section aria-labelledby="forecast-${h(s.currency)}"><h2 id="forecast-${h(s.currency)}">${h(s.currency)}</h2>${summary}${chart(s, thisWeek, page)}
 <table><caption>Weeks in ${h(s.currency)} with cash, and empty weeks</caption><thead><tr><th scope="col">Week of</th><th scope="col">Kind</th><th scope="col" class="n">Amount (${h(s.currency)})</th><th scope="col">Deals</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }

@@ -130,6 +130,9 @@ ${opts.body}
 export const exportLink = (table: string, filters: PortfolioFilters, what: string) =>
   `<p class="export"><a href="/app/export/${table}.csv${filterQuery(filters)}" download>Download ${h(what)} as CSV</a></p>`;
 
+/** The pages' own query parameters: a notice after Retry, the forecast week picked. */
+const PAGE_PARAMS = ['done', 'week', 'weekCurrency'];
+
 /** What every page needs: the signed-in tenant, the filters chosen, and what they can be. */
 export async function pageContext(ctx: AppContext, req: Request, res: Response): Promise<PageContext> {
   const tenant = await tenantOf(ctx, res);
@@ -137,7 +140,7 @@ export async function pageContext(ctx: AppContext, req: Request, res: Response):
     filterChoices(ctx.db, tenant.id),
     directoryOf(ctx, tenant),
   ]);
-  return { tenant, session: sessionOf(res), filters: portfolioFilters(req, ['done']), choices, directory };
+  return { tenant, session: sessionOf(res), filters: portfolioFilters(req, PAGE_PARAMS), choices, directory };
 }
 
 /** "12,000.00" from the wire's "12000.00", for people. */
