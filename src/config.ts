@@ -51,11 +51,18 @@ const Env = z.object({
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1000),
   INVOICE_MAX_TRIES: z.coerce.number().int().min(1).max(100).default(10),
   QBO_THROTTLE_PAUSE_MS: z.coerce.number().int().min(0).default(60_000),
+  WORKER_HEALTH_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
   ADMIN_TOKEN: optional(z.string().min(24, 'must be at least 24 characters')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = ReturnType<typeof parseConfig>;
+
+/** Every variable the app reads (the README's table lists each; a test holds them together). */
+export const ENVIRONMENT_VARIABLES = Object.keys(Env.shape);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -95,6 +102,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
       .filter((k) => k.trim())
       .map((k) => Buffer.from(k.trim(), 'base64')),
     logLevel: e.LOG_LEVEL,
+    /** Where a worker answers /healthz and /readyz (unset: it serves nothing). */
+    workerHealthPort: e.WORKER_HEALTH_PORT,
     /** Opens the operators' pages (queue dashboard) and, once set, guards /metrics. */
     adminToken: e.ADMIN_TOKEN,
     jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },

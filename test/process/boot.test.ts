@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.ts';
+import { ENVIRONMENT_VARIABLES, parseConfig } from '../../src/config.ts';
 import { JOBS } from '../../src/jobs/index.ts';
 import { freePort } from '../support/net.ts';
 import { killStarted, spawnNode } from '../support/processes.ts';
@@ -74,6 +74,33 @@ describe('the worker process', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited, worker.output()).toBe(0);
     expect(Date.now() - stopping).toBeLessThan(25_000);
+    rmSync(cwd, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe("the worker's readiness", () => {
+  it('answers on WORKER_HEALTH_PORT and names Redis as the cause when it cannot reach it', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mb-worker-ready-'));
+    const [port, deadRedis] = [await freePort(), await freePort()];
+    const worker = run(
+      'src/worker.ts',
+      { WORKER_HEALTH_PORT: String(port), REDIS_URL: `redis://127.0.0.1:${deadRedis}` },
+      cwd,
+    );
+    let ready: Response | undefined;
+    for (let i = 0; i < 150 && !ready; i++) {
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      if (!ready) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(ready?.status, worker.output()).toBe(503);
+    const body = (await ready!.json()) as { checks: { name: string; ok: boolean; error?: string }[] };
+    expect(body.checks).toContainEqual({ name: 'database', ok: true });
+    expect(body.checks.find((c) => c.name === 'redis')).toMatchObject({
+      ok: false,
+      error: expect.any(String),
+    });
+    worker.child.kill('SIGKILL');
+    await worker.exited;
     rmSync(cwd, { recursive: true, force: true });
   }, 60_000);
 });
@@ -163,5 +190,19 @@ describe('configuration', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(
       /ENCRYPTION_KEY: required in production[\s\S]*PUBLIC_URL: required in production[\s\S]*DATABASE_URL/,
     );
+  });
+});
+
+describe('the README', () => {
+  it('lists every environment variable the app reads in its configuration table, and no other', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Processes'));
+    const documented = new Set(
+      section
+        .split('\n')
+        .filter((line) => line.startsWith('| `'))
+        .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)),
+    );
+    expect([...documented].sort()).toEqual([...ENVIRONMENT_VARIABLES].sort());
   });
 });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../../context.ts';
+import { redisTrouble } from '../../redis/connect.ts';
 
 /** Liveness answers while the process runs; readiness only when Postgres and Redis answer. */
 export function healthRoutes(deps: AppContext): Router {
@@ -11,6 +12,9 @@ export function healthRoutes(deps: AppContext): Router {
     const checks = await Promise.all([
       check('database', () => deps.database.ping()),
       check('redis', async () => {
+        // The connection's own word (ECONNREFUSED, auth refused…) says more than a ping timing out.
+        const trouble = redisTrouble(deps.redis);
+        if (trouble) throw new Error(trouble);
         await deps.redis.ping();
       }),
     ]);
