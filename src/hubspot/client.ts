@@ -39,6 +39,9 @@ export function hubspotLimiter(redis: Redis): SlidingWindowLimiter {
   return new SlidingWindowLimiter(redis, HUBSPOT_PACE.limit, HUBSPOT_PACE.windowMs);
 }
 
+/** The part of a portal's HubSpot budget that background work may fill. */
+export const BACKGROUND_SHARE = 0.8;
+
 /**
  * Runs one SDK call for one portal: paced by the shared limiter (all processes together), retried
  * by the one retry policy (the SDK's own retries stay off), and re-authorised once when HubSpot
@@ -48,8 +51,12 @@ export async function withHubSpot<T>(
   conn: Connection,
   portal: Portal,
   call: (client: Client) => Promise<T>,
-  /** `deadline` (epoch ms): a caller who cannot wait longer (a person's request) gets hubspot_busy. */
-  opts: { safeToRepeat: boolean; deadline?: number | undefined },
+  /**
+   * `deadline` (epoch ms): a caller who cannot wait longer (a person's request) gets hubspot_busy.
+   * `background`: work nobody waits on (write-backs, notes, tasks) fills at most BACKGROUND_SHARE
+   * of the portal's budget, so an invoice push or a card never queues behind a backlog of them.
+   */
+  opts: { safeToRepeat: boolean; deadline?: number | undefined; background?: boolean },
 ): Promise<T> {
   let force = false;
   try {
@@ -61,7 +68,11 @@ export async function withHubSpot<T>(
           basePath: conn.config.hubspot.apiBaseUrl,
           numberOfApiCallRetries: 0,
         });
-        await conn.limiter.take(`ratelimit:hubspot:${portal.portalId}`, opts.deadline);
+        await conn.limiter.take(
+          `ratelimit:hubspot:${portal.portalId}`,
+          opts.deadline,
+          opts.background ? BACKGROUND_SHARE : 1,
+        );
         platformCalls.inc({ platform: 'hubspot', kind: opts.safeToRepeat ? 'read' : 'write' });
         try {
           return await call(client);

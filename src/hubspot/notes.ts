@@ -69,7 +69,7 @@ function createNote(deps: Connection, portal: Portal, note: NoteRequest): Promis
       return created.id;
     },
     // A second create would be a second note.
-    { safeToRepeat: false },
+    { safeToRepeat: false, background: true },
   );
 }
 
@@ -85,7 +85,7 @@ const NoteBodies = z.object({
 });
 
 const BATCH_READ_MAX = 100;
-const READ = { safeToRepeat: true };
+const READ = { safeToRepeat: true, background: true };
 
 async function findNote(deps: Connection, portal: Portal, dealId: string, marker: string) {
   const ids = await noteIdsOf(deps, portal, dealId);
@@ -182,7 +182,7 @@ export async function addNotes(
           },
           BatchCreated,
         ),
-      { safeToRepeat: false },
+      { safeToRepeat: false, background: true },
     ).catch((error: unknown) => {
       if (isUncertain(error)) return null;
       throw error;

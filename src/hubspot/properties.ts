@@ -137,7 +137,7 @@ function createDefinition(
         throw error;
       }
     },
-    { safeToRepeat: true },
+    { safeToRepeat: true, background: true },
   );
 }
 
@@ -242,7 +242,7 @@ function batchUpdate(
         throw error;
       }
     },
-    { safeToRepeat: true },
+    { safeToRepeat: true, background: true },
   );
 }
 
@@ -270,6 +270,6 @@ function patchDeal(deps: Deps, portal: Portal, dealId: string, values: Record<st
       }
     },
     // The same values written twice leave the deal as once.
-    { safeToRepeat: true },
+    { safeToRepeat: true, background: true },
   );
 }

@@ -53,6 +53,6 @@ export function createTask(deps: Connection, portal: Portal, task: TaskRequest):
         )
       ).id,
     // A second create would be a second task for the same reminder.
-    { safeToRepeat: false },
+    { safeToRepeat: false, background: true },
   );
 }

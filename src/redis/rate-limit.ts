@@ -29,12 +29,14 @@ export class SlidingWindowLimiter {
 
   /**
    * Waits until the request may go out; with a `deadline` (epoch ms), throws BudgetExhausted
-   * instead of waiting past it.
+   * instead of waiting past it. `share`: the part of the limit this caller may fill, so that work
+   * which can wait leaves room for work somebody waits on.
    */
-  async take(key: string, deadline?: number): Promise<void> {
+  async take(key: string, deadline?: number, share = 1): Promise<void> {
+    const limit = Math.max(1, Math.floor(this.limit * share));
     for (;;) {
       const member = `${process.pid}:${Date.now()}:${this.seq++}:${Math.random()}`;
-      const wait = Number(await this.redis.eval(TAKE, 1, key, Date.now(), this.windowMs, this.limit, member));
+      const wait = Number(await this.redis.eval(TAKE, 1, key, Date.now(), this.windowMs, limit, member));
       if (wait === 0) return;
       if (deadline !== undefined && Date.now() + wait > deadline) throw new BudgetExhausted(key, wait);
       await new Promise((r) => setTimeout(r, wait));

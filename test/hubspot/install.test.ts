@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotLimiter } from '../../src/hubspot/client.ts';
 import { fetchDeal } from '../../src/hubspot/deals.ts';
+import { writeBillingSummary } from '../../src/hubspot/properties.ts';
 import { SlidingWindowLimiter } from '../../src/redis/rate-limit.ts';
 import { hubspotInstalls, oauthGrants, oauthStates, sessions, tenants } from '../../src/store/schema.ts';
 import { createApiKey } from '../../src/tenants/repository.ts';
@@ -316,6 +317,37 @@ describe('HubSpot install', () => {
     expect(hs.requests.filter((r) => r.status === 429)).toHaveLength(0);
     expect(hs.requests.filter((r) => r.path.startsWith('/crm/')).length).toBeGreaterThanOrEqual(30);
     hs.setRateLimit({ max: 110, windowMs: 10_000 });
+  }, 30_000);
+
+  it("keeps part of a portal's budget free of background work: a deal read passes a backlog of write-backs", async () => {
+    const tenant = (await tenantOf())!;
+    const portal = { tenantId: tenant.id, portalId: String(PORTAL) };
+    const dealId = hs.listDeals(PORTAL)[0]!.id;
+    const summary = {
+      status: 'active',
+      currency: 'USD',
+      invoiced: 100,
+      paid: 0,
+      outstanding: 100,
+      overdue: 0,
+      nextMilestoneDate: null,
+    } as const;
+    // 10 requests per second for this portal; write-backs may fill 8 of them.
+    const limiter = new SlidingWindowLimiter(t.redis, 10, 1000);
+    await writeBillingSummary({ ...conn(limiter), db: t.database.db }, portal, dealId, summary);
+    await new Promise((r) => setTimeout(r, 1100));
+    const finished: string[] = [];
+    const backlog = Array.from({ length: 24 }, (_, i) =>
+      writeBillingSummary({ ...conn(limiter), db: t.database.db }, portal, dealId, summary).then(() =>
+        finished.push(`write ${i}`),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const read = fetchDeal(conn(limiter), portal, dealId).then(() => finished.push('deal read'));
+    await Promise.all([...backlog, read]);
+    // The backlog takes three windows; the read (deal, then its company and contacts) is not last
+    // in line behind it but goes in the first windows' reserve.
+    expect(finished.indexOf('deal read'), finished.join(', ')).toBeLessThan(16);
   }, 30_000);
 
   it('after a 429 waits out the window HubSpot names before trying again', async () => {
