@@ -157,6 +157,8 @@ export const milestones = pgTable(
     index('milestones_schedule').on(t.scheduleId, t.position),
     index('milestones_tenant').on(t.tenantId),
     index('milestones_tenant_status').on(t.tenantId, t.status),
+    // "Needs attention" reads the oldest planned dates first and stops at 200.
+    index('milestones_tenant_planned').on(t.tenantId, t.plannedDate, t.id),
   ],
 );
 

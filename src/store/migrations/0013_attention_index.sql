@@ -1,0 +1,1 @@
+CREATE INDEX "milestones_tenant_planned" ON "milestones" USING btree ("tenant_id","planned_date","id");
