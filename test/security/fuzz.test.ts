@@ -1,0 +1,333 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, type TestTenant } from '../support/app.ts';
+import { cardQuery, fingerprint, PUBLIC_URL, signedCard, signingEnv } from './helpers.ts';
+
+/**
+ * Every JSON body the app accepts, fuzzed: random JSON values, and the route's own valid body with
+ * its fields dropped, swapped for odd values or joined by unknown ones. Whatever comes, the answer
+ * is never a 5xx, and a 4xx leaves every row of every table as it was. Each API route is sent
+ * both with an API key (express.json) and as a signed card request (the card's own raw parse);
+ * the settings routes exist on the card API only.
+ */
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
+
+let t: TestApp;
+let tenant: TestTenant;
+beforeAll(async () => {
+  t = await startTestApp(signingEnv);
+  tenant = await t.tenant();
+});
+afterAll(() => t?.close());
+
+const milestone = (name: string, amount: Record<string, string>) => ({
+  name,
+  key: name.toLowerCase(),
+  deliverable: `${name} deliverable`,
+  acceptanceCriteria: `${name} approved`,
+  plannedDate: '2026-12-01',
+  triggerStage: 'closedwon',
+  paymentTerms: 'net_15',
+  ...amount,
+});
+
+let deals = 0;
+/** A fresh deal with a two-milestone schedule, so each route starts from the same state. */
+async function freshSchedule() {
+  const dealId = String(7_300_000 + ++deals);
+  const res = await tenant.put(`/deals/${dealId}/schedule`, {
+    contractValue: { amount: '10000.00', currency: 'USD' },
+    paymentTerms: 'net_30',
+    milestones: [milestone('Design', { percent: '40' }), milestone('Build', { amount: '6000.00' })],
+  });
+  expect(res.status).toBe(200);
+  return { dealId, version: res.body.version as number, ids: res.body.milestones.map((m: { id: string }) => m.id) };
+}
+
+type Fresh = Awaited<ReturnType<typeof freshSchedule>>;
+
+interface Route {
+  method: 'POST' | 'PUT';
+  path: (s: Fresh) => string;
+  valid: (s: Fresh) => unknown;
+}
+
+const template = {
+  key: 'fuzzed',
+  name: 'Fuzzed',
+  description: 'd',
+  paymentTerms: { customDays: 10 },
+  retainagePercent: '5',
+  milestones: [
+    { name: 'A', deliverable: 'D', acceptanceCriteria: 'C', percent: '60', offsetDays: 0, triggerStageLabel: 'Won' },
+    { name: 'B', deliverable: 'D', acceptanceCriteria: 'C', percent: 40, offsetDays: 30 },
+  ],
+};
+
+/** The POST and PUT routes of src/http/routes/api/*.ts (served as /api/v1 and /card/v1). */
+const API: Record<string, Route> = {
+  'PUT /deals/:dealId/schedule': {
+    method: 'PUT',
+    path: (s) => `/deals/${s.dealId}/schedule`,
+    valid: (s) => ({
+      baseVersion: s.version,
+      dealName: 'Fuzz',
+      contractValue: { amount: '5000.00', currency: 'EUR' },
+      paymentTerms: { customDays: 45 },
+      retainagePercent: '10',
+      milestones: [
+        milestone('One', { percent: '90' }),
+        { ...milestone('Release', {}), kind: 'retainage_release', key: 'release' },
+      ],
+    }),
+  },
+  'POST /deals/:dealId/schedule/template': {
+    method: 'POST',
+    path: () => `/deals/${7_399_000 + ++deals}/schedule/template`,
+    valid: () => ({
+      template: 'software',
+      contractValue: { amount: '100000.00', currency: 'USD' },
+      startDate: '2026-11-02',
+      useTriggerStages: false,
+    }),
+  },
+  'POST /deals/:dealId/schedule/change-orders': {
+    method: 'POST',
+    path: (s) => `/deals/${s.dealId}/schedule/change-orders`,
+    valid: (s) => ({
+      baseVersion: s.version,
+      reason: 'scope grew',
+      contractValue: { amount: '12000.00', currency: 'USD' },
+      add: [milestone('Extra', { amount: '2000.00' })],
+      change: [{ id: s.ids[0], name: 'Design v2', percent: '30' }],
+      cancel: [],
+    }),
+  },
+  'POST /milestones/:id/acceptances': {
+    method: 'POST',
+    path: (s) => `/milestones/${s.ids[0]}/acceptances`,
+    valid: () => ({
+      portion: { percent: '25' },
+      acceptedAt: '2026-11-20T15:04:05Z',
+      acceptedBy: { name: 'Dana', email: 'dana@client.example' },
+      evidence: [{ name: 'Sign-off.pdf', url: 'https://files.client.example/s.pdf' }],
+      note: 'ok',
+    }),
+  },
+  'POST /milestones/:id/retry-invoice': {
+    method: 'POST',
+    path: (s) => `/milestones/${s.ids[0]}/retry-invoice`,
+    valid: () => ({}),
+  },
+  'POST /milestones/:id/dispute': {
+    method: 'POST',
+    path: (s) => `/milestones/${s.ids[1]}/dispute`,
+    valid: () => ({ reason: 'not delivered' }),
+  },
+  'POST /milestones/:id/resolve': {
+    method: 'POST',
+    path: (s) => `/milestones/${s.ids[1]}/resolve`,
+    valid: () => ({ reason: 'delivered after all' }),
+  },
+  'POST /templates': { method: 'POST', path: () => '/templates', valid: () => template },
+  'PUT /templates/:key': { method: 'PUT', path: () => '/templates/fuzzed', valid: () => template },
+  'POST /portfolio-link': { method: 'POST', path: () => '/portfolio-link', valid: () => ({}) },
+};
+
+/** The settings page's routes (src/http/routes/settings/*.ts), card API only. */
+const SETTINGS: Record<string, Route> = {
+  'PUT /settings/reminders': {
+    method: 'PUT',
+    path: () => '/settings/reminders',
+    valid: () => ({ enabled: true, firstAfterDays: 3, everyDays: 7, maxReminders: 3, excludedCustomerIds: ['58'] }),
+  },
+  'PUT /settings/invoice-defaults': {
+    method: 'PUT',
+    path: () => '/settings/invoice-defaults',
+    valid: () => ({
+      incomeItemId: '1',
+      defaultPaymentTerms: 'net_15',
+      taxCodeId: 'TAX',
+      taxable: true,
+      docNumberPrefix: 'MB-',
+      emailInvoices: false,
+    }),
+  },
+  'POST /settings/api-keys': { method: 'POST', path: () => '/settings/api-keys', valid: () => ({ name: 'CI' }) },
+  'POST /settings/share-links': {
+    method: 'POST',
+    path: () => '/settings/share-links',
+    valid: () => ({ label: 'Bookkeeper', days: 30 }),
+  },
+  'POST /settings/quickbooks/connect-link': {
+    method: 'POST',
+    path: () => '/settings/quickbooks/connect-link',
+    valid: () => ({}),
+  },
+  'POST /settings/quickbooks/disconnect': {
+    method: 'POST',
+    path: () => '/settings/quickbooks/disconnect',
+    valid: () => ({}),
+  },
+  'POST /settings/acceptance-webhook/reveal': {
+    method: 'POST',
+    path: () => '/settings/acceptance-webhook/reveal',
+    valid: () => ({}),
+  },
+  'POST /settings/acceptance-webhook/rotate': {
+    method: 'POST',
+    path: () => '/settings/acceptance-webhook/rotate',
+    valid: () => ({}),
+  },
+};
+
+/** Values that have broken parsers before: edges of numbers, dates, money, text and Unicode. */
+const odd = fc.constantFrom<unknown>(
+  '',
+  ' ',
+  '0',
+  '-0',
+  '-1',
+  '-0.01',
+  '1e400',
+  '99999999999999999999999999999999.99',
+  '0.0000001',
+  '100.0001',
+  '100.00001',
+  'NaN',
+  'Infinity',
+  '2026-02-30',
+  '0000-00-00',
+  '9999-12-31',
+  '2026-11-20T25:61:00Z',
+  'USD',
+  'XXX',
+  'net_0',
+  '<script>alert(1)</script>',
+  "'; drop table tenants; --",
+  '\u202e\u0301',
+  '\ud800',
+  '\ufeff',
+  'é'.repeat(2500),
+  'x'.repeat(10_001),
+  0,
+  -1,
+  0.5,
+  101,
+  2 ** 31,
+  2 ** 53 + 1,
+  1e308,
+  -1e308,
+  true,
+  false,
+  null,
+  [],
+  {},
+  [null],
+  { __proto__: { polluted: true } },
+  JSON.parse('{"__proto__": {"polluted": true}}'),
+  { constructor: { prototype: { polluted: true } } },
+);
+
+/** The exemplar, mutated: fields kept, recursed into, swapped for odd or random values, dropped, or joined. */
+function mutated(value: unknown, depth = 0): fc.Arbitrary<unknown> {
+  const swap = fc.oneof(odd, fc.jsonValue({ maxDepth: 2 }));
+  if (depth > 4) return fc.oneof(fc.constant(value), swap);
+  if (Array.isArray(value)) {
+    const items = value.map((v) => mutated(v, depth + 1));
+    return fc.oneof(
+      { weight: 3, arbitrary: items.length ? fc.tuple(...items) : fc.constant([]) },
+      { weight: 1, arbitrary: fc.constant([...value, ...value, ...value]) },
+      { weight: 1, arbitrary: swap },
+    );
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value);
+    const fields = Object.fromEntries(
+      entries.map(([k, v]) => [
+        k,
+        fc.oneof({ weight: 4, arbitrary: mutated(v, depth + 1) }, { weight: 1, arbitrary: fc.constant(DROP) }),
+      ]),
+    );
+    return fc
+      .tuple(
+        fc.record(fields),
+        fc.option(fc.tuple(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'id', 'tenantId')), swap), {
+          freq: 4,
+        }),
+      )
+      .map(([record, extra]) => {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(record)) if (v !== DROP) out[k] = v;
+        if (extra) Object.defineProperty(out, extra[0], { value: extra[1], enumerable: true, writable: true, configurable: true });
+        return out;
+      })
+      .chain((o) => fc.oneof({ weight: 5, arbitrary: fc.constant(o) }, { weight: 1, arbitrary: swap }));
+  }
+  return fc.oneof({ weight: 2, arbitrary: fc.constant(value) }, { weight: 3, arbitrary: swap });
+}
+const DROP = Symbol('drop');
+
+/** The bodies a route is fuzzed with: mostly its own mutated, some any JSON at all, some not JSON. */
+const bodies = (exemplar: unknown) =>
+  fc.oneof(
+    { weight: 6, arbitrary: mutated(exemplar).map((v) => JSON.stringify(v) ?? 'null') },
+    { weight: 2, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+  );
+
+type Transport = (route: Route, path: string, raw: string) => Promise<{ status: number; text: string }>;
+
+const viaApiKey: Transport = async (route, path, raw) => {
+  const res = await tenant
+    .raw(route.method === 'PUT' ? 'put' : 'post', path)
+    .set('Content-Type', 'application/json')
+    .send(raw);
+  return { status: res.status, text: res.text };
+};
+
+const viaCard: Transport = async (route, path, raw) => {
+  const signed = signedCard(route.method, `/card/v1${path}?${cardQuery(tenant.portalId, { admin: true })}`, raw);
+  const url = signed.url.slice(PUBLIC_URL.length);
+  const req = route.method === 'PUT' ? t.http.put(url) : t.http.post(url);
+  const res = await req.set(signed.headers).send(raw);
+  return { status: res.status, text: res.text };
+};
+
+async function fuzz(route: Route, send: Transport) {
+  const fresh = await freshSchedule();
+  const seen = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(bodies(route.valid(fresh)), async (raw) => {
+      const path = route.path(fresh);
+      const before = await fingerprint(t.database.db);
+      const res = await send(route, path, raw);
+      seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+      if (res.status >= 500) throw new Error(`${res.status} for ${raw.slice(0, 300)}: ${res.text.slice(0, 300)}`);
+      if (res.status >= 400) {
+        const after = await fingerprint(t.database.db);
+        const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
+        if (changed.length)
+          throw new Error(`${res.status} changed ${changed.join(', ')} for ${raw.slice(0, 300)}: ${res.text.slice(0, 300)}`);
+      }
+    }),
+    { numRuns: RUNS, endOnFailure: true },
+  );
+  if (process.env.FUZZ_DEBUG) console.log(JSON.stringify([...seen]));
+  return seen;
+}
+
+describe('fuzzed JSON bodies: never a 5xx, and a 4xx changes nothing', () => {
+  it.each(Object.entries(API))('%s with an API key', async (_name, route) => {
+    await fuzz(route, viaApiKey);
+  });
+
+  it.each(Object.entries(API))('%s as a signed card request', async (_name, route) => {
+    await fuzz(route, viaCard);
+  });
+
+  it.each(Object.entries(SETTINGS))('%s as a signed card request (settings page)', async (_name, route) => {
+    await fuzz(route, viaCard);
+  });
+});
