@@ -205,6 +205,8 @@ export function createQuickBooks(deps: QuickBooksDeps): QuickBooks {
 }
 
 function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
+  // Money on QuickBooks' records without a CurrencyRef is in the company's home currency.
+  const homeCurrency = async () => (await companyFacts(deps, company, company.tenantId)).homeCurrency;
   return {
     realmId: company.realmId,
     async prepareInvoice(draft, party, settings) {
@@ -238,22 +240,10 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
       return findOurInvoice(company, facts.customTxnNumbers, key);
     },
     attachNote: (invoiceId, note) => attachNote(company, invoiceId, note),
-    async readInvoice(invoiceId) {
-      const facts = await companyFacts(deps, company, company.tenantId);
-      return readInvoice(company, invoiceId, facts.homeCurrency);
-    },
-    async readInvoices(invoiceIds) {
-      const facts = await companyFacts(deps, company, company.tenantId);
-      return readInvoices(company, invoiceIds, facts.homeCurrency);
-    },
-    async readPayments(paymentIds) {
-      const facts = await companyFacts(deps, company, company.tenantId);
-      return readPayments(company, paymentIds, facts.homeCurrency);
-    },
-    async changesSince(since) {
-      const facts = await companyFacts(deps, company, company.tenantId);
-      return changesSince(company, since, facts.homeCurrency);
-    },
+    readInvoice: async (invoiceId) => readInvoice(company, invoiceId, await homeCurrency()),
+    readInvoices: async (invoiceIds) => readInvoices(company, invoiceIds, await homeCurrency()),
+    readPayments: async (paymentIds) => readPayments(company, paymentIds, await homeCurrency()),
+    changesSince: async (since) => changesSince(company, since, await homeCurrency()),
     sendInvoice: (invoiceId) => sendInvoice(company, invoiceId),
     async forgetReferences(party) {
       await forgetReferences(deps, company.tenantId);
