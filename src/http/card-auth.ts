@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
@@ -18,6 +19,25 @@ const CardQuery = z.looseObject({
   /** `context.user.permissions`, comma-separated: HubSpot's word on who may manage apps. */
   permissions: z.string().max(500).optional(),
 });
+
+/** How long a signature is honoured (5 minutes old, 30 s ahead): a replay within it is refused. */
+const SIGNATURE_LIFETIME_MS = 5 * 60_000 + 30_000;
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * A v3 signature carries no nonce: the same signed request sent again within its five minutes
+ * verifies again. Each signed change is remembered in Redis (shared by every web process) for as
+ * long as its signature holds, and a second arrival is refused. Reads are left alone: a repeated
+ * GET changes nothing. Without Redis a change cannot be told from a replay, so it is refused.
+ */
+async function firstArrival(ctx: AppContext, signature: string): Promise<boolean> {
+  const key = `card-signature:${createHash('sha256').update(signature).digest('hex')}`;
+  try {
+    return (await ctx.redis.set(key, '1', 'PX', SIGNATURE_LIFETIME_MS, 'NX')) === 'OK';
+  } catch {
+    throw new HttpProblem('unavailable', 'the request cannot be checked for replay right now; try again');
+  }
+}
 
 /** The permission HubSpot gives users who may install and manage apps in the portal. */
 export const MANAGE_APPS = 'integrations-management-write';
@@ -43,6 +63,11 @@ export function requireCardSignature(ctx: AppContext): RequestHandler[] {
       });
       if (!check.ok)
         throw new HttpProblem('invalid_signature', `HubSpot signature rejected: ${check.reason}`);
+      if (UNSAFE.has(req.method) && !(await firstArrival(ctx, req.header('x-hubspot-signature-v3')!)))
+        throw new HttpProblem(
+          'invalid_signature',
+          'HubSpot signature rejected: this signed request was already received (a replay)',
+        );
       const query = CardQuery.parse(req.query);
       if (query.appId && ctx.config.hubspot.appId && query.appId !== ctx.config.hubspot.appId)
         throw new HttpProblem('forbidden', `the request is for app ${query.appId}, not this one`);

@@ -8,6 +8,7 @@ import { page } from './pages.ts';
 /** HTTP status of each stable error code; anything unlisted is an unprocessable request. */
 const STATUS: Record<string, number> = {
   malformed_json: 400,
+  malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
   unauthorized: 401,
@@ -153,6 +154,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return sendProblem(res, 'payload_too_large', 'the request body is too large', [], instance);
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       return sendProblem(res, 'unsupported_media_type', (error as Error).message, [], instance);
+    }
+    // A body that cannot be read as sent (a Content-Encoding it does not match, say): the body
+    // parsers' client errors (http-errors, `expose`) are the request's fault, not ours.
+    const { status, expose } = error as { status?: unknown; expose?: unknown };
+    if (expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+      return sendProblem(
+        res,
+        'malformed_body',
+        `the request body could not be read: ${(error as Error).message}`,
+        [],
+        instance,
+      );
     }
     // A value the database refuses (a character it cannot store, say) is the request's fault.
     if (sqlStateOf(error)?.startsWith('22')) {

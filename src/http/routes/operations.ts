@@ -1,6 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
+import type express from 'express';
 import { type RequestHandler, Router } from 'express';
 import type { AppContext } from '../../context.ts';
 import { JOBS } from '../../jobs/index.ts';
@@ -59,7 +60,10 @@ export function operationsRoutes(ctx: AppContext): Router {
         queues: JOBS.map((def) => new BullAdapter(ctx.queues.queue(def), { readOnlyMode: false })),
         serverAdapter: adapter,
       });
-      board = adapter.getRouter() as Router;
+      const app = adapter.getRouter() as express.Express;
+      // The dashboard is an express app of its own: it would announce "X-Powered-By: Express".
+      app.disable('x-powered-by');
+      board = app;
     }
     board(req, res, next);
   };

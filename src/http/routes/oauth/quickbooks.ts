@@ -9,7 +9,7 @@ import { authorizeWithState, consumeState } from '../../oauth-state.ts';
 import { page } from '../../pages.ts';
 import { HttpProblem } from '../../problem.ts';
 import { sameOriginOnly } from '../../security.ts';
-import { requireSession, sessionOf, startSession } from '../../session.ts';
+import { requireSession, requireWritableSession, sessionOf, startSession } from '../../session.ts';
 
 const Callback = z.object({
   code: z.string().min(1).max(512).optional(),
@@ -32,6 +32,8 @@ const companyInUse = (realmId: string) =>
 export function quickbooksOAuthRoutes(ctx: AppContext): Router {
   const router = Router();
   const session = requireSession(ctx.db);
+  // A bookkeeper's read-only share-link session may look at the portfolio, not change the connection.
+  const writable = requireWritableSession;
   const secure = { secure: ctx.config.publicUrl.startsWith('https:') };
 
   /**
@@ -56,7 +58,7 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
     );
   });
 
-  router.get('/oauth/quickbooks/connect', session, async (_req, res) => {
+  router.get('/oauth/quickbooks/connect', session, writable, async (_req, res) => {
     const tenantId = sessionOf(res).tenantId;
     res.redirect(
       302,
@@ -66,7 +68,7 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
 
   // The session is checked here too: a state bound to someone else's tenant, completed in this
   // browser, would otherwise attach this admin's company to a stranger's portal.
-  router.get('/oauth/quickbooks/callback', session, async (req, res) => {
+  router.get('/oauth/quickbooks/callback', session, writable, async (req, res) => {
     const query = Callback.parse(req.query);
     if (query.error) {
       if (query.state) await consumeState(ctx.db, req, res, 'quickbooks', query.state);
@@ -156,6 +158,7 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
     '/oauth/quickbooks/disconnect',
     sameOriginOnly(ctx.config.publicUrl),
     session,
+    writable,
     async (_req, res) => {
       const { realmId } = await ctx.quickbooks.disconnect(sessionOf(res).tenantId);
       res.json({ disconnected: true, realmId });

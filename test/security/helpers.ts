@@ -1,0 +1,118 @@
+import { createHmac } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { AppContext } from '../../src/context.ts';
+import { JOBS } from '../../src/jobs/index.ts';
+import type { Db } from '../../src/store/db.ts';
+import { rowsOf } from '../../src/store/db.ts';
+import { signedHeaders } from '../sandboxes/hubspot/webhooks.ts';
+
+/** The secrets the security tests configure the app with (each file its own app). */
+export const HUBSPOT_SECRET = 'security-suite-hubspot-client-secret';
+export const QBO_VERIFIER_TOKEN = 'security-suite-intuit-verifier';
+export const PUBLIC_URL = 'http://localhost:3000';
+
+/** What startTestApp needs to verify HubSpot (webhooks, card API) and Intuit signatures. */
+export const signingEnv = {
+  PUBLIC_URL,
+  HUBSPOT_CLIENT_ID: 'security-suite-client',
+  HUBSPOT_CLIENT_SECRET: HUBSPOT_SECRET,
+  QBO_WEBHOOK_VERIFIER_TOKEN: QBO_VERIFIER_TOKEN,
+};
+
+/** `intuit-signature`: base64 HMAC-SHA256 of the raw body with the verifier token. */
+export const intuitSignature = (verifier: string, raw: string | Buffer) =>
+  createHmac('sha256', verifier).update(raw).digest('base64');
+
+/** The query the card puts in every URL from its `context` (signed with the rest of the URL). */
+export const cardQuery = (portalId: string, opts: { admin?: boolean; userId?: string } = {}) =>
+  `portalId=${portalId}&userId=${opts.userId ?? '4242'}&userEmail=sam%40agency.example${
+    opts.admin ? '&permissions=integrations-management-write' : ''
+  }`;
+
+/**
+ * A card request as `hubspot.fetch` sends it: the path (with its query) on PUBLIC_URL, the raw
+ * body, and the v3 headers over method + full URL + body + timestamp.
+ */
+export function signedCard(
+  method: string,
+  pathAndQuery: string,
+  body: string | Buffer = '',
+  opts: { timestamp?: number; secret?: string; publicUrl?: string } = {},
+) {
+  const url = `${opts.publicUrl ?? PUBLIC_URL}${pathAndQuery}`;
+  return {
+    url,
+    body,
+    headers: {
+      ...signedHeaders(opts.secret ?? HUBSPOT_SECRET, {
+        method: method.toUpperCase(),
+        url,
+        body,
+        timestamp: opts.timestamp ?? Date.now(),
+      }),
+      'content-type': 'application/json',
+    } as Record<string, string>,
+  };
+}
+
+/** Every job waiting, running, delayed, done or failed in any queue of the app. */
+export async function jobCount(ctx: AppContext): Promise<number> {
+  const counts = await Promise.all(JOBS.map((def) => ctx.queues.queue(def).getJobCounts()));
+  return counts.reduce((n, c) => n + Object.values(c).reduce((a, b) => a + Number(b), 0), 0);
+}
+
+/** The app's tables (public schema), for dumps and fingerprints. */
+export async function appTables(db: Db): Promise<string[]> {
+  const rows = await rowsOf<{ name: string }>(
+    db,
+    sql`select table_name as name from information_schema.tables
+        where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`,
+  );
+  return rows.map((r) => r.name);
+}
+
+/**
+ * A fingerprint of every row of every table: count and a hash of the rows as text. Any insert,
+ * update (an updated_at touched included) or delete changes it.
+ */
+export async function fingerprint(db: Db, tables?: string[]): Promise<Record<string, string>> {
+  const names = tables ?? (await appTables(db));
+  const parts = names.map(
+    (name) =>
+      `select '${name}' as name, count(*)::text || ':' || md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as print from "${name}" t`,
+  );
+  const rows = await rowsOf<{ name: string; print: string }>(db, sql.raw(parts.join(' union all ')));
+  return Object.fromEntries(rows.map((r) => [r.name, r.print]));
+}
+
+/** Every row of every table as text, the way a database dump or a leaked backup shows it. */
+export async function dumpAsText(db: Db): Promise<string> {
+  const out: string[] = [];
+  for (const name of await appTables(db)) {
+    const rows = await rowsOf<{ row: string }>(db, sql.raw(`select t::text as row from "${name}" t`));
+    out.push(`-- ${name}`, ...rows.map((r) => r.row));
+  }
+  return out.join('\n');
+}
+
+/**
+ * A fingerprint of one tenant's rows: its tenants row and every row of every table with a
+ * tenant_id column that names it (including sessions, links, keys, grants, inbox events).
+ */
+export async function tenantFingerprint(db: Db, tenantId: string): Promise<Record<string, string>> {
+  const tables = await rowsOf<{ name: string }>(
+    db,
+    sql`select table_name as name from information_schema.columns
+        where table_schema = 'public' and column_name = 'tenant_id' order by table_name`,
+  );
+  const quoted = tenantId.replace(/'/g, "''");
+  const parts = [
+    `select 'tenants' as name, count(*)::text || ':' || md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as print from tenants t where t.id = '${quoted}'`,
+    ...tables.map(
+      ({ name }) =>
+        `select '${name}' as name, count(*)::text || ':' || md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as print from "${name}" t where t.tenant_id = '${quoted}'`,
+    ),
+  ];
+  const rows = await rowsOf<{ name: string; print: string }>(db, sql.raw(parts.join(' union all ')));
+  return Object.fromEntries(rows.map((r) => [r.name, r.print]));
+}
