@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../src/context.ts';
 import { JOBS } from '../../src/jobs/index.ts';
@@ -19,9 +18,21 @@ export const signingEnv = {
   QBO_WEBHOOK_VERIFIER_TOKEN: QBO_VERIFIER_TOKEN,
 };
 
-/** `intuit-signature`: base64 HMAC-SHA256 of the raw body with the verifier token. */
-export const intuitSignature = (verifier: string, raw: string | Buffer) =>
-  createHmac('sha256', verifier).update(raw).digest('base64');
+/** `intuit-signature`, as the QuickBooks sandbox signs its own deliveries. */
+export { webhookSignature as intuitSignature } from '../sandboxes/quickbooks/index.ts';
+
+/** A USD schedule of two milestones, Design and Build, half each. */
+export const twoMilestoneSchedule = (amount: string) => ({
+  contractValue: { amount, currency: 'USD' },
+  milestones: ['Design', 'Build'].map((name) => ({
+    name,
+    key: name.toLowerCase(),
+    deliverable: `${name} deliverable`,
+    acceptanceCriteria: `${name} approved`,
+    percent: '50',
+    plannedDate: '2026-12-01',
+  })),
+});
 
 /** The query the card puts in every URL from its `context` (signed with the rest of the URL). */
 export const cardQuery = (portalId: string, opts: { admin?: boolean; userId?: string } = {}) =>

@@ -15,6 +15,7 @@ import {
   QBO_VERIFIER_TOKEN,
   signedCard,
   signingEnv,
+  twoMilestoneSchedule,
 } from './helpers.ts';
 
 /**
@@ -42,17 +43,7 @@ let deals = 0;
 async function tenantWithSchedule() {
   const tenant = await t.tenant();
   const dealId = String(5_100_000 + ++deals);
-  const res = await tenant.put(`/deals/${dealId}/schedule`, {
-    contractValue: { amount: '10000.00', currency: 'USD' },
-    milestones: ['Design', 'Build'].map((name) => ({
-      name,
-      key: name.toLowerCase(),
-      deliverable: `${name} deliverable`,
-      acceptanceCriteria: `${name} approved`,
-      percent: '50',
-      plannedDate: '2026-12-01',
-    })),
-  });
+  const res = await tenant.put(`/deals/${dealId}/schedule`, twoMilestoneSchedule('10000.00'));
   expect(res.status).toBe(200);
   return { tenant, dealId, milestoneId: res.body.milestones[0].id as string };
 }

@@ -47,7 +47,7 @@ const EVENTS_PER_POST = 100;
 /** Intuit answers within 3 s or counts the delivery as failed. */
 const DELIVERY_TIMEOUT_MS = 3_000;
 
-export function signature(verifierToken: string, rawBody: string): string {
+export function signature(verifierToken: string, rawBody: string | Buffer): string {
   return createHmac('sha256', verifierToken).update(rawBody).digest('base64');
 }
 
