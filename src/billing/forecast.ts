@@ -53,6 +53,7 @@ function cashSources(tenantId: string, filters: PortfolioFilters, asOf: Calendar
                ${milestones.amount} as amount, ${planned.overdue} as overdue
           from ${milestones}
           join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
+          -- No invoice yet: the filters may name its columns (the customer), which are null here.
           left join ${invoicePushes} on false
          where ${milestones.tenantId} = ${tenantId} and ${milestones.status} = 'planned'
            and ${planned.horizon} and ${where}`,
