@@ -27,6 +27,7 @@ import type { RequestRecord } from '../sandboxes/quickbooks/index.ts';
 import { startBilling } from '../support/billing.ts';
 import { startEmbeddedPostgres } from '../support/embedded-postgres.ts';
 import { eventually } from '../support/net.ts';
+import { printTable, type Row } from './table.ts';
 
 const env = process.env;
 const count = (name: string, fallback: number) => Math.max(0, Number(env[name] ?? fallback) | 0);
@@ -242,14 +243,6 @@ async function timedAcceptance(
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
-interface Row {
-  what: string;
-  value: number;
-  unit: string;
-  target: number;
-  /** 'max': the value should stay at or under the target; 'min': at or over it. */
-  kind: 'max' | 'min';
-}
 const rows: Row[] = [];
 const notes: string[] = [];
 
@@ -577,45 +570,13 @@ async function backlog() {
   );
 }
 
-function table() {
-  const fmt = (r: Row) =>
-    r.unit === 'ms'
-      ? `${r.value.toFixed(0)} ms`
-      : Number.isInteger(r.value)
-        ? String(r.value)
-        : r.value.toFixed(2);
-  const target = (r: Row) =>
-    `${r.kind === 'max' ? '≤' : '≥'} ${r.unit === 'ms' ? `${r.target} ms` : r.target}`;
-  const ratio = (r: Row) => {
-    if (r.target === 0) return r.value === 0 ? 'ok' : 'MISSED';
-    const x = r.value / r.target;
-    const ok = r.kind === 'max' ? r.value <= r.target : r.value >= r.target;
-    return `${x.toFixed(2)} ${ok ? 'ok' : 'MISSED'}`;
-  };
-  const cols = [
-    ['measure', ...rows.map((r) => r.what)],
-    ['value', ...rows.map(fmt)],
-    ['target', ...rows.map(target)],
-    ['value/target', ...rows.map(ratio)],
-  ];
-  const widths = cols.map((c) => Math.max(...c.map((s) => s.length)));
-  const line = (i: number) =>
-    cols.map((c, k) => (k === 0 ? c[i]!.padEnd(widths[k]!) : c[i]!.padStart(widths[k]!))).join('  ');
-  log();
-  log(line(0));
-  log(widths.map((w) => '─'.repeat(w)).join('  '));
-  for (let i = 1; i <= rows.length; i++) log(line(i));
-  log();
-  for (const n of notes) log(`  ${n}`);
-}
-
 try {
   log(
     `push benchmark: ${b.t.database.kind}${b.t.database.url ? ` (${new URL(b.t.database.url).host})` : ''}, Redis ${b.t.ctx.config.redisUrl}, QuickBooks sandbox latency ${QBO_LATENCY_MS} ms`,
   );
   if (LATENCY_N > 0) await latency();
   if (BACKLOG_N > 0) await backlog();
-  table();
+  printTable(rows, notes, log);
 } finally {
   // Figures are printed; a straggling connection dropped by the teardown is not worth a stack trace.
   process.on('uncaughtException', (error) => console.warn(`teardown: ${error.message}`));
