@@ -3,7 +3,8 @@
  * one's memory and connections never weigh on the next), their output shown as it comes and kept
  * in test/bench/results.md with the machine, date, commit and command. Asserts nothing.
  *
- * Env: BENCH_ONLY (comma-separated names: push, payments, portfolio), and each benchmark's own.
+ * Env: BENCH_ONLY (comma-separated names: push, payments, load, pacing, scale, portfolio), and each
+ * benchmark's own.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +21,21 @@ const BENCHES = [
     name: 'payments',
     file: 'payments.bench.ts',
     what: 'QuickBooks payments → milestones and HubSpot roll-ups',
+  },
+  {
+    name: 'load',
+    file: 'load.bench.ts',
+    what: 'acceptance → invoice latency at 1, 10 and 50/s over 20 companies, cost per invoice and payment, webhook ingest',
+  },
+  {
+    name: 'pacing',
+    file: 'pacing.bench.ts',
+    what: 'five companies’ backlogs through two worker processes against Intuit’s 500/min',
+  },
+  {
+    name: 'scale',
+    file: 'scale.bench.ts',
+    what: 'throughput from one worker process to two, and the processes’ memory',
   },
   {
     name: 'portfolio',
