@@ -144,6 +144,7 @@ try {
   );
   const created = drained.rows.filter((r) => r.status === 'created').length;
   const failed = drained.rows.filter((r) => r.status === 'failed').length;
+  const unwritten = drained.rows.filter((r) => r.status === 'created' && !r.writtenBackAt).length;
   const took = (Date.now() - released) / 1000;
 
   const slowest = Math.min(...perCompany);
@@ -231,7 +232,7 @@ try {
     `whole run per company: busiest second ${stats.map((s) => s.maxPerSecond).join(', ')}; busiest minute ${stats.map((s) => s.maxPerMinute).join(', ')}; max in flight ${stats.map((s) => s.maxConcurrent).join(', ')}`,
     `CPU over the window (share of one core): ${usage.text}`,
     `RSS max over the window: ${[...memory].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`,
-    `backlog: ${sent.length} recorded in ${recordS.toFixed(1)} s; ${created} created, ${failed} failed, ${drained.complete ? `all created and written back ${took.toFixed(1)} s after the release` : `${sent.length - created - failed} not yet created or written back ${took.toFixed(1)} s after the release`}`,
+    `backlog: ${sent.length} recorded in ${recordS.toFixed(1)} s; ${created} created, ${failed} failed, ${drained.complete ? `all created and written back ${took.toFixed(1)} s after the release` : `${took.toFixed(1)} s after the release ${sent.length - created - failed} not yet created, ${unwritten} created but not yet written back to HubSpot`}`,
   );
   printTable(rows, notes, log);
   log(`  took ${((performance.now() - t0) / 1000).toFixed(0)} s`);

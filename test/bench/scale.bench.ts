@@ -17,7 +17,7 @@
  * process (sandboxes, driver): the CPU shares printed with each run say how much of it each took.
  *
  * Env: DATABASE_URL (a PostgreSQL server; else a throwaway embedded one), REDIS_URL,
- * BENCH_SCALE_COMPANIES (20), BENCH_SCALE_BACKLOG (800 acceptances per run), BENCH_QBO_LATENCY_MS (50).
+ * BENCH_SCALE_COMPANIES (20), BENCH_SCALE_BACKLOG (600 acceptances per run), BENCH_QBO_LATENCY_MS (50).
  */
 
 import os from 'node:os';
@@ -35,6 +35,7 @@ import {
   record,
   resumePushes,
   roundRobin,
+  rssMb,
   rssSampler,
   settled,
   spawnWeb,
@@ -44,7 +45,7 @@ import {
 import { printTable, type Row } from './table.ts';
 
 const COMPANIES = Math.max(1, count('BENCH_SCALE_COMPANIES', 20));
-const BACKLOG = Math.max(COMPANIES, count('BENCH_SCALE_BACKLOG', 800));
+const BACKLOG = Math.max(COMPANIES, count('BENCH_SCALE_BACKLOG', 600));
 const PER_COMPANY = Math.ceil(BACKLOG / COMPANIES);
 const QBO_LATENCY_MS = count('BENCH_QBO_LATENCY_MS', 50);
 const RSS_TARGET_MB = 200;
@@ -75,6 +76,8 @@ try {
     { name: 'web', pid: web.pid },
     ...workers.map((w, i) => ({ name: `worker-${i + 1}`, pid: w.pid })),
   ];
+  // Before any work: node, tsx's loader and the app's modules (the Procfile runs node --import tsx too).
+  const idle = `web ${rssMb(web.pid)?.toFixed(0)} MB, worker ${rssMb(first.pid)?.toFixed(0)} MB`;
   const rss = rssSampler(named);
   let measuredFrom = Number.POSITIVE_INFINITY;
 
@@ -188,6 +191,7 @@ try {
     },
   );
   notes.push(
+    `RSS right after start, before any work: ${idle}`,
     `the machine has ${os.cpus().length} cores, shared by the workers, the web process, Postgres, Redis and this process (both sandboxes, the driver); another worker process only adds throughput while a core has room`,
   );
   printTable(rows, notes, log);
