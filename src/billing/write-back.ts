@@ -15,42 +15,102 @@ import { findPush, type Push } from './ledger.ts';
 
 export type WriteBackOutcome = 'written' | 'already_written' | 'deal_not_found';
 
+/** Invoices of one tenant written back together: HubSpot's batch calls take 100 at a time. */
+const PER_BATCH = 100;
+
 /**
- * Writes one created invoice back to its HubSpot deal: the billing properties, then a note.
- * Holding a lock per push, so a stalled job re-run elsewhere cannot add a second note.
+ * Writes one created invoice back to its HubSpot deal (the billing properties, then a note), and
+ * with it every other invoice of the tenant still waiting: under a backlog a handful of calls
+ * carry a hundred invoices. One writer per tenant, so a stalled job re-run elsewhere cannot add a
+ * second note.
  */
-export function writeBack(deps: BillingDeps, pushId: string): Promise<WriteBackOutcome> {
-  return withLock(deps.redis, `lock:hubspot-write-back:${pushId}`, () => writeBackLocked(deps, pushId), {
-    ttlMs: 120_000,
-    waitMs: 130_000,
-  });
+export async function writeBack(deps: BillingDeps, pushId: string): Promise<WriteBackOutcome> {
+  const push = await createdPush(deps.db, pushId);
+  if (push.writtenBackAt) return 'already_written';
+  return withLock(
+    deps.redis,
+    `lock:hubspot-write-back:${push.tenantId}`,
+    () => writeBackWaiting(deps, push),
+    { ttlMs: 10_000, waitMs: 130_000, renew: true },
+  );
 }
 
-async function writeBackLocked(deps: BillingDeps, pushId: string): Promise<WriteBackOutcome> {
-  const { db } = deps;
-  const push = await createdPush(db, pushId);
-  if (push.writtenBackAt) return 'already_written';
-  const facts = await invoiceFacts(db, push);
-  const portal = portalOf(facts.tenant);
-  const { dealId } = facts.schedule;
-
-  const summary = await dealBillingSummary(db, push.tenantId, dealId);
-  if ((await deps.hubspot.writeBillingSummary(portal, dealId, summary)) === 'deal_not_found') {
-    // Deleted in HubSpot: there is nothing to write to, now or on any retry.
-    deps.logger.warn({ pushId, dealId }, 'deal no longer exists in HubSpot; write-back skipped');
-    await markWrittenBack(db, push.id);
-    return 'deal_not_found';
+async function writeBackWaiting(deps: BillingDeps, push: CreatedPush): Promise<WriteBackOutcome> {
+  for (;;) {
+    const waiting = await waitingPushes(deps.db, push.tenantId);
+    // Written meanwhile with another invoice's batch.
+    if (!waiting.some((w) => w.id === push.id)) return 'already_written';
+    const outcomes = await writeBatch(deps, waiting);
+    const outcome = outcomes.get(push.id);
+    if (outcome) return outcome;
   }
-  const url = deps.quickbooks.invoiceUrl(push.qboInvoiceId);
-  await deps.hubspot.addNoteOnce(portal, {
-    dealId,
-    key: `invoice:${push.id}`,
-    marker: escapeHtml(url),
-    body: invoiceNote({ ...facts, push, url }),
-  });
-  await markWrittenBack(db, push.id);
-  deps.logger.info({ pushId, dealId, docNumber: push.docNumber }, 'invoice written back to HubSpot');
-  return 'written';
+}
+
+/** The tenant's created invoices not yet written back, oldest first. */
+function waitingPushes(db: Queryable, tenantId: string): Promise<CreatedPush[]> {
+  return db
+    .select()
+    .from(invoicePushes)
+    .where(
+      and(
+        eq(invoicePushes.tenantId, tenantId),
+        eq(invoicePushes.status, 'created'),
+        isNull(invoicePushes.writtenBackAt),
+      ),
+    )
+    .orderBy(invoicePushes.createdAt)
+    .limit(PER_BATCH) as Promise<CreatedPush[]>;
+}
+
+async function writeBatch(deps: BillingDeps, pushes: CreatedPush[]): Promise<Map<string, WriteBackOutcome>> {
+  const { db } = deps;
+  const facts = await Promise.all(pushes.map((push) => invoiceFacts(db, push)));
+  const portal = portalOf(facts[0]!.tenant);
+  const dealIds = [...new Set(facts.map((f) => f.schedule.dealId))];
+  const deals = await Promise.all(
+    dealIds.map(async (dealId) => ({
+      dealId,
+      summary: await dealBillingSummary(db, pushes[0]!.tenantId, dealId),
+    })),
+  );
+  const { notFound } = await deps.hubspot.writeBillingSummaries(portal, deals);
+  const gone = new Set(notFound);
+  const outcomes = new Map<string, WriteBackOutcome>();
+  const notes = [];
+  for (const [i, push] of pushes.entries()) {
+    const { dealId } = facts[i]!.schedule;
+    if (gone.has(dealId)) {
+      // Deleted in HubSpot: there is nothing to write to, now or on any retry.
+      deps.logger.warn({ pushId: push.id, dealId }, 'deal no longer exists in HubSpot; write-back skipped');
+      outcomes.set(push.id, 'deal_not_found');
+      continue;
+    }
+    const url = deps.quickbooks.invoiceUrl(push.qboInvoiceId);
+    notes.push({
+      push,
+      note: {
+        dealId,
+        key: `invoice:${push.id}`,
+        marker: escapeHtml(url),
+        body: invoiceNote({ ...facts[i]!, push, url }),
+      },
+    });
+    outcomes.set(push.id, 'written');
+  }
+  await deps.hubspot.addNotesOnce(
+    portal,
+    notes.map((n) => n.note),
+  );
+  await markWrittenBack(
+    db,
+    pushes.map((p) => p.id),
+  );
+  for (const { push, note } of notes)
+    deps.logger.info(
+      { pushId: push.id, dealId: note.dealId, docNumber: push.docNumber, batch: pushes.length },
+      'invoice written back to HubSpot',
+    );
+  return outcomes;
 }
 
 /** The deal's roll-up from the database alone: its schedule, milestones and created invoices. */
@@ -132,11 +192,11 @@ function portionText(milestone: MilestoneRow, acceptedPercent: number | null, pa
   return 'fixed amount';
 }
 
-async function markWrittenBack(db: Queryable, pushId: string): Promise<void> {
+async function markWrittenBack(db: Queryable, pushIds: string[]): Promise<void> {
   await db
     .update(invoicePushes)
     .set({ writtenBackAt: new Date(), updatedAt: new Date() })
-    .where(and(eq(invoicePushes.id, pushId), isNull(invoicePushes.writtenBackAt)));
+    .where(and(inArray(invoicePushes.id, pushIds), isNull(invoicePushes.writtenBackAt)));
 }
 
 export function invoiceNote(facts: {

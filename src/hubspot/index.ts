@@ -3,10 +3,10 @@ import { hubspotInstalls } from '../store/schema.ts';
 import { type HubSpotDeps, hubspotLimiter, type Portal } from './client.ts';
 import { type Deal, fetchDeal, recentDeal } from './deals.ts';
 import { type DealDirectory, dealDirectory } from './directory.ts';
-import { addNoteOnce, addNotes, type NoteRequest } from './notes.ts';
+import { addNotes, addNotesOnce, type NoteRequest } from './notes.ts';
 import { authorizeUrl, exchangeCode, introspect, type TokenResponse } from './oauth.ts';
 import { type DealStage, dealStages } from './pipelines.ts';
-import { ensureBillingProperties, writeBillingSummaries, writeBillingSummary } from './properties.ts';
+import { ensureBillingProperties, writeBillingSummaries } from './properties.ts';
 import { createTask, type TaskRequest } from './tasks.ts';
 import { hubspotTokens, issued } from './tokens.ts';
 
@@ -47,17 +47,13 @@ export interface HubSpot {
   dealDirectory(portal: Portal, opts?: { waitMs?: number }): Promise<DealDirectory>;
   /** Creates the deal properties the summary is written to, once per portal. */
   ensureBillingProperties(portal: Portal): Promise<void>;
-  writeBillingSummary(
-    portal: Portal,
-    dealId: string,
-    summary: BillingSummary,
-  ): Promise<'written' | 'deal_not_found'>;
   /** Many deals' roll-ups, 100 per call; answers the deals HubSpot no longer has. */
   writeBillingSummaries(
     portal: Portal,
     deals: { dealId: string; summary: BillingSummary }[],
   ): Promise<{ written: string[]; notFound: string[] }>;
-  addNoteOnce(portal: Portal, note: NoteRequest): Promise<string>;
+  /** Notes that must each exist once (after a lost answer, found by their marker), 100 per call. */
+  addNotesOnce(portal: Portal, notes: NoteRequest[]): Promise<string[]>;
   /** Notes on many deals, 100 per call; `null` where HubSpot's answer was lost. */
   addNotes(portal: Portal, notes: { dealId: string; body: string }[]): Promise<{ ids: (string | null)[] }>;
   /** A task on the deal for its owner; not repeated when its outcome is unknown. */
@@ -106,9 +102,8 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
         deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
       }),
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
-    writeBillingSummary: (portal, dealId, summary) => writeBillingSummary(conn, portal, dealId, summary),
     writeBillingSummaries: (portal, deals) => writeBillingSummaries(conn, portal, deals),
-    addNoteOnce: (portal, note) => addNoteOnce(conn, portal, note),
+    addNotesOnce: (portal, notes) => addNotesOnce(conn, portal, notes),
     addNotes: (portal, notes) => addNotes(conn, portal, notes),
     createTask: (portal, task) => createTask(conn, portal, task),
   };

@@ -17,60 +17,41 @@ const MARKER_TTL_S = 7 * 24 * 3600;
 const ROUNDS = 3;
 
 /**
- * HubSpot has no idempotency key for notes, so a create whose outcome is unknown (a 5xx or a
- * timeout, or a crash before the caller recorded it) is followed by a look for the note, by its
- * marker, before anything is created again. A Redis marker tells a later attempt that an earlier
- * one may have created it.
+ * Notes that must each exist once, 100 per call. HubSpot has no idempotency key for notes, so a
+ * create whose outcome is unknown (a 5xx or a timeout, or a crash before the caller recorded it)
+ * is followed by a look for the note, by its marker, before it is created again. A Redis marker
+ * per note tells a later attempt that an earlier one may have created it. Answers the notes' ids
+ * in the order given.
  */
-export async function addNoteOnce(deps: Connection, portal: Portal, note: NoteRequest): Promise<string> {
-  const attempted = `hubspot:note:${portal.tenantId}:${note.key}`;
-  let uncertain = (await deps.redis.set(attempted, '1', 'EX', MARKER_TTL_S, 'NX')) === null;
-  for (let round = 1; ; round++) {
-    if (uncertain) {
-      const existing = await findNote(deps, portal, note.dealId, note.marker);
-      if (existing) return existing;
-    }
-    if (round > ROUNDS) throw new DomainError('hubspot_error', 'HubSpot did not take the note');
-    const created = await createNote(deps, portal, note).catch((error: unknown) => {
-      if (isUncertain(error)) return null;
-      throw error;
-    });
-    if (created) return created;
-    uncertain = true;
+export async function addNotesOnce(
+  deps: Connection,
+  portal: Portal,
+  notes: NoteRequest[],
+): Promise<string[]> {
+  const ids = new Map<NoteRequest, string>();
+  let uncertain: NoteRequest[] = [];
+  let todo: NoteRequest[] = [];
+  for (const note of notes) {
+    const attempted = `hubspot:note:${portal.tenantId}:${note.key}`;
+    const first = (await deps.redis.set(attempted, '1', 'EX', MARKER_TTL_S, 'NX')) !== null;
+    (first ? todo : uncertain).push(note);
   }
-}
-
-const NoteCreated = z.object({ id: z.string() });
-
-function createNote(deps: Connection, portal: Portal, note: NoteRequest): Promise<string> {
-  return withHubSpot(
-    deps,
-    portal,
-    async (client) => {
-      const created = await request(
-        client,
-        {
-          method: 'POST',
-          path: '/crm/objects/2026-03/notes',
-          body: {
-            properties: { hs_timestamp: new Date().toISOString(), hs_note_body: note.body },
-            associations: [
-              {
-                to: { id: note.dealId },
-                types: [
-                  { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: AssociationTypes.noteToDeal },
-                ],
-              },
-            ],
-          },
-        },
-        NoteCreated,
-      );
-      return created.id;
-    },
-    // A second create would be a second note.
-    { safeToRepeat: false, background: true },
-  );
+  for (let round = 1; ; round++) {
+    for (const note of uncertain) {
+      const existing = await findNote(deps, portal, note.dealId, note.marker);
+      if (existing) ids.set(note, existing);
+      else todo.push(note);
+    }
+    if (todo.length === 0) return notes.map((n) => ids.get(n)!);
+    if (round > ROUNDS) throw new DomainError('hubspot_error', 'HubSpot did not take the notes');
+    const created = await addNotes(deps, portal, todo);
+    uncertain = todo.filter((_, i) => created.ids[i] === null);
+    todo.forEach((note, i) => {
+      const id = created.ids[i];
+      if (id) ids.set(note, id);
+    });
+    todo = [];
+  }
 }
 
 const AssociationPage = z.object({

@@ -5,7 +5,7 @@ import { DomainError } from '../domain/errors.ts';
 import { formatAmount } from '../domain/money.ts';
 import type { Db } from '../store/db.ts';
 import { hubspotInstalls } from '../store/schema.ts';
-import { type Connection, isNotFound, type Portal, request, withHubSpot } from './client.ts';
+import { type Connection, type Portal, request, withHubSpot } from './client.ts';
 
 /** The "Milestone billing" property group on deals. */
 export const BILLING_GROUP = { name: 'milestone_billing', label: 'Milestone billing', displayOrder: -1 };
@@ -141,35 +141,6 @@ function createDefinition(
   );
 }
 
-const Updated = z.object({ id: z.string() });
-
-/**
- * Writes the deal's billing properties, creating them first if the portal lacks them (or someone
- * deleted them in HubSpot meanwhile). A deal deleted in HubSpot answers `deal_not_found`.
- */
-export async function writeBillingSummary(
-  deps: Deps,
-  portal: Portal,
-  dealId: string,
-  summary: BillingSummary,
-): Promise<'written' | 'deal_not_found'> {
-  const values = billingPropertyValues(summary);
-  await ensureBillingProperties(deps, portal);
-  try {
-    if (await patchDeal(deps, portal, dealId, values)) return 'written';
-    await deps.db
-      .update(hubspotInstalls)
-      .set({ propertiesReadyAt: null })
-      .where(eq(hubspotInstalls.tenantId, portal.tenantId));
-    await ensureBillingProperties(deps, portal);
-    if (await patchDeal(deps, portal, dealId, values)) return 'written';
-  } catch (error) {
-    if (isNotFound(error)) return 'deal_not_found';
-    throw error;
-  }
-  throw new DomainError('hubspot_error', 'HubSpot does not know the milestone billing deal properties');
-}
-
 const BATCH = 100;
 const BatchUpdated = z.object({
   results: z.array(z.object({ id: z.string() })),
@@ -188,7 +159,8 @@ const BatchUpdated = z.object({
 
 /**
  * Many deals' roll-ups in as few calls as HubSpot allows: 100 deals per batch update. Answers the
- * deals HubSpot no longer has; a property someone deleted is created again, as for one deal.
+ * deals HubSpot no longer has. A property someone deleted in HubSpot is created again, and the
+ * batch written once more.
  */
 export async function writeBillingSummaries(
   deps: Deps,
@@ -242,34 +214,6 @@ function batchUpdate(
         throw error;
       }
     },
-    { safeToRepeat: true, background: true },
-  );
-}
-
-/** False when HubSpot refuses the values because a property does not exist. */
-function patchDeal(deps: Deps, portal: Portal, dealId: string, values: Record<string, string>) {
-  return withHubSpot(
-    deps,
-    portal,
-    async (client) => {
-      try {
-        await request(
-          client,
-          {
-            method: 'PATCH',
-            path: `/crm/objects/2026-03/0-3/${encodeURIComponent(dealId)}`,
-            body: { properties: values },
-          },
-          Updated,
-        );
-        return true;
-      } catch (error) {
-        const { code, body } = error as { code?: unknown; body?: unknown };
-        if (code === 400 && JSON.stringify(body ?? '').includes('PROPERTY_DOESNT_EXIST')) return false;
-        throw error;
-      }
-    },
-    // The same values written twice leave the deal as once.
     { safeToRepeat: true, background: true },
   );
 }

@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotLimiter } from '../../src/hubspot/client.ts';
 import { fetchDeal } from '../../src/hubspot/deals.ts';
-import { writeBillingSummary } from '../../src/hubspot/properties.ts';
+import { writeBillingSummaries } from '../../src/hubspot/properties.ts';
 import { SlidingWindowLimiter } from '../../src/redis/rate-limit.ts';
 import { hubspotInstalls, oauthGrants, oauthStates, sessions, tenants } from '../../src/store/schema.ts';
 import { createApiKey } from '../../src/tenants/repository.ts';
@@ -334,11 +334,11 @@ describe('HubSpot install', () => {
     } as const;
     // 10 requests per second for this portal; write-backs may fill 8 of them.
     const limiter = new SlidingWindowLimiter(t.redis, 10, 1000);
-    await writeBillingSummary({ ...conn(limiter), db: t.database.db }, portal, dealId, summary);
+    await writeBillingSummaries({ ...conn(limiter), db: t.database.db }, portal, [{ dealId, summary }]);
     await new Promise((r) => setTimeout(r, 1100));
     const finished: string[] = [];
     const backlog = Array.from({ length: 24 }, (_, i) =>
-      writeBillingSummary({ ...conn(limiter), db: t.database.db }, portal, dealId, summary).then(() =>
+      writeBillingSummaries({ ...conn(limiter), db: t.database.db }, portal, [{ dealId, summary }]).then(() =>
         finished.push(`write ${i}`),
       ),
     );

@@ -272,14 +272,16 @@ describe('write-back of a created invoice to HubSpot', () => {
       tenantId: push.tenantId,
       portalId: String(portal),
     });
-    hs.failNext(1, 502, { match: `/crm/objects/2026-03/0-3/${dealId}` });
+    hs.failNext(1, 502, { match: '/crm/objects/2026-03/0-3/batch/update' });
     hs.failNext(1, 503, { match: '/crm/objects/2026-03/notes' });
     expect(await writeBack(t.ctx, push.id)).toBe('written');
     const failed = hs.requests.filter((r) => r.portalId === undefined || r.portalId === portal);
-    expect(failed.some((r) => r.status === 502 && r.path === `/crm/objects/2026-03/0-3/${dealId}`)).toBe(
+    expect(failed.some((r) => r.status === 502 && r.path === '/crm/objects/2026-03/0-3/batch/update')).toBe(
       true,
     );
-    expect(failed.some((r) => r.status === 503 && r.path === '/crm/objects/2026-03/notes')).toBe(true);
+    expect(failed.some((r) => r.status === 503 && r.path === '/crm/objects/2026-03/notes/batch/create')).toBe(
+      true,
+    );
     expect(hs.notesFor(portal, dealId)).toHaveLength(1);
     expect(hs.getDeal(portal, dealId)!.properties.mb_invoiced_to_date).toBe('4800.00');
     expect((await pushRow(push.id)).writtenBackAt).toBeInstanceOf(Date);
@@ -343,6 +345,32 @@ describe('write-back of a created invoice to HubSpot', () => {
       .set({ status: 'sending', writtenBackAt: null })
       .where(eq(invoicePushes.id, push.id));
     await expect(writeBack(t.ctx, push.id)).rejects.toMatchObject({ code: 'push_not_created' });
+  });
+
+  it("writes the tenant's waiting invoices together: two calls for three invoices", async () => {
+    const installed = await installedTenant();
+    const first = await fixture(installed);
+    const second = await invoice(installed.tenant, first.schedule.milestones[1]!.id);
+    const third = await invoice(installed.tenant, first.schedule.milestones[2]!.id);
+    await t.ctx.hubspot.ensureBillingProperties({
+      tenantId: first.push.tenantId,
+      portalId: String(installed.portal),
+    });
+    hs.clearLogs();
+    expect(await writeBack(t.ctx, first.push.id)).toBe('written');
+    expect(hs.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /crm/objects/2026-03/0-3/batch/update',
+      'POST /crm/objects/2026-03/notes/batch/create',
+    ]);
+    expect(await writeBack(t.ctx, second.id)).toBe('already_written');
+    expect(await writeBack(t.ctx, third.id)).toBe('already_written');
+    const notes = hs.notesFor(installed.portal, first.dealId);
+    expect(notes.map((n) => /MB-\d+/.exec(n.body ?? '')?.[0]).sort()).toEqual(
+      [first.push, second, third].map((p) => p.docNumber).sort(),
+    );
+    expect(hs.getDeal(installed.portal, first.dealId)!.properties.mb_invoiced_to_date).toBe('48000.00');
+    for (const push of [first.push, second, third])
+      expect((await pushRow(push.id)).writtenBackAt).toBeInstanceOf(Date);
   });
 
   it('runs as the hubspot-write-back job in the worker', async () => {
