@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { HUNDRED_PERCENT } from '../domain/percent.ts';
@@ -16,8 +17,8 @@ export type PushOutcome = 'created' | 'adopted' | 'failed' | 'skipped';
 
 /**
  * Creates the QuickBooks invoice of one accepted milestone portion, exactly once (DESIGN §6):
- * the ledger row fixes the requestid and DocNumber; a create whose outcome is unknown is followed,
- * on the next attempt, by a DocNumber lookup before anything is created again. What a person must
+ * the ledger row fixes the requestid and DocNumber; a create whose answer never came is looked up
+ * after one more request timeout, and again on the next attempt, before anything is created again. What a person must
  * fix (a refusal, a lost connection, a deal gone) marks the milestone invoice_failed with the reason
  * on its first try; failures that may pass by themselves are retried (the job's backoff) until
  * INVOICE_MAX_TRIES, then shown the same way. Once the invoice exists, delivery and write-back follow.
@@ -64,11 +65,11 @@ async function invoiceOnce(
 ): Promise<PushOutcome> {
   lock.assertHeld();
   const company = await deps.quickbooks.company(push.tenantId, lock.signal);
-  const ours = () =>
+  const ours = (customerId = push.qboCustomerId) =>
     company.findOurInvoice({
       pushId: push.id,
       docNumber: push.docNumber,
-      customerId: push.qboCustomerId,
+      customerId,
       txnDate: push.invoiceDate,
     });
   // A create went out before and its outcome is unknown, or this push was resumed after one.
@@ -93,9 +94,24 @@ async function invoiceOnce(
         updatedAt: new Date(),
       })
       .where(eq(invoicePushes.id, push.id));
-    const result = await company.createInvoice(invoice, requestId);
-    await created(deps, push, milestone, result.id, invoice.customerId, result.intuitTid);
-    return 'created' as const;
+    try {
+      const result = await company.createInvoice(invoice, requestId);
+      await created(deps, push, milestone, result.id, invoice.customerId, result.intuitTid);
+      return 'created' as const;
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+      // QuickBooks may still be at work on the create and finish it after we gave up on the answer
+      // (a late finish): a lookup right away would miss the invoice, and the next attempt would
+      // create a second one, which requestid does not reliably stop. So QuickBooks gets one more
+      // request timeout to finish, and the invoice is looked for before anything else happens.
+      await sleep(deps.config.quickbooks.requestTimeoutMs, undefined, { signal: lock.signal }).catch(() =>
+        lock.assertHeld(),
+      );
+      const existing = await ours(invoice.customerId);
+      if (!existing) throw error;
+      await created(deps, push, milestone, existing.id, invoice.customerId, error.intuitTid);
+      return 'adopted' as const;
+    }
   };
   try {
     return await send(`${push.id}.${push.retries}`);
@@ -121,6 +137,10 @@ async function invoiceOnce(
     return await send(`${push.id}.${push.retries}h`);
   }
 }
+
+/** No answer to a request that went out: QuickBooks may have carried it out, or may still. */
+const outcomeUnknown = (error: unknown): error is QboError =>
+  error instanceof QboError && (error.kind === 'timeout' || error.kind === 'network');
 
 /** Counts this try against INVOICE_MAX_TRIES; the touched updatedAt keeps the sweeper off a push in progress. */
 async function countTry(deps: BillingDeps, push: Push): Promise<number> {

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { ensureRedis, redisAnswers } from '../demo/redis.ts';
+import { clearResults, writeResults } from '../faults/results.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { killLeftovers } from './leaks.ts';
 import { freePort } from './net.ts';
@@ -9,9 +10,9 @@ const say = (line: string) => console.log(`[test services] ${line}`);
 
 /**
  * vitest globalSetup: Redis and a PostgreSQL server for the suite when the machine has none, and
- * after the run a check that no process the tests started still runs. Workers fork after this
- * returns and copy process.env then, so what is set here reaches every test file (and the
- * processes they start with process.env).
+ * after the run the fault matrix's table and a check that no process the tests started still
+ * runs. Workers fork after this returns and copy process.env then, so what is set here reaches
+ * every test file (and the processes they start with process.env).
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const run = randomBytes(6).toString('hex');
@@ -19,8 +20,15 @@ export default async function setup(): Promise<() => Promise<void>> {
   // One seed per run for the QuickBooks sandbox's fault injection; FAULT_SEED=<n> replays it.
   process.env.FAULT_SEED ||= String(randomInt(2 ** 31));
   const stops: Array<() => Promise<void>> = [];
+  clearResults();
 
   async function teardown() {
+    // The fault matrix's table, from the rows its files kept during the run (test/faults/).
+    try {
+      writeResults(say);
+    } catch (error) {
+      say(`the fault matrix table was not written: ${(error as Error).message}`);
+    }
     for (const stop of stops.reverse()) await stop();
     const left = await killLeftovers(`${SPAWN_MARKER}=${run}`);
     if (left.length > 0) {

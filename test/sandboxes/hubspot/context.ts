@@ -1,3 +1,4 @@
+import type { Holds } from '../holds.ts';
 import type { RollingWindowLimiter } from './rate-limit.ts';
 import type { SandboxState } from './state.ts';
 import type { CrmRecord, Portal } from './types.ts';
@@ -29,6 +30,8 @@ export interface SandboxContext {
   limiter: RollingWindowLimiter;
   searchLimiter: RollingWindowLimiter;
   faults: InjectedFault[];
+  /** Requests a test stops at a step (see ../holds.ts). */
+  holds: Holds<{ method: string; path: string }>;
   latencyMs: number;
   /** called after the API creates, changes or archives a record (webhooks may echo API writes) */
   onApiChange?: (portal: Portal, record: CrmRecord, change: ApiChange) => void;

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Hold, type HoldPhase, Holds } from '../holds.ts';
 import { ALL_SCOPES } from './auth.ts';
 import type { ApiChange, SandboxConfig, SandboxContext } from './context.ts';
 import { issueAccessToken, issueRefreshToken } from './oauth.ts';
@@ -145,6 +146,7 @@ export class HubSpotSandbox {
 
   async close(): Promise<void> {
     this.dispatcher.close();
+    this.ctx.holds.releaseAll();
     await Promise.allSettled([...this.pending]);
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -371,6 +373,19 @@ export class HubSpotSandbox {
    */
   failNext(n: number, status = 500, opts: { match?: string | RegExp; body?: unknown } = {}): void {
     this.ctx.faults.push({ remaining: n, status, ...opts });
+  }
+
+  /**
+   * Stops the next request of `method` on a path starting with `path` (or matching it), before
+   * HubSpot handles it or with its answer withheld, until the test releases it.
+   */
+  hold(match: { method: string; path: string | RegExp }, phase: HoldPhase): Hold {
+    return this.ctx.holds.add(
+      (r) =>
+        r.method === match.method &&
+        (typeof match.path === 'string' ? r.path.startsWith(match.path) : match.path.test(r.path)),
+      phase,
+    );
   }
 
   setRateLimit(limit: { max: number; windowMs: number }): void {
@@ -604,6 +619,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     limiter: new RollingWindowLimiter(rate.max, rate.windowMs),
     searchLimiter: new RollingWindowLimiter(searchRate.max, searchRate.windowMs),
     faults: [],
+    holds: new Holds(),
     latencyMs: 0,
   };
   const dispatcher = new WebhookDispatcher(

@@ -65,6 +65,28 @@ export function createApp(ctx: SandboxContext): express.Express {
     next();
   });
 
+  app.use(async (req, res, next) => {
+    const hold = ctx.holds.claim({ method: req.method, path: req.path });
+    if (!hold) return next();
+    let clientGone = false;
+    res.on('close', () => {
+      if (!res.writableFinished) clientGone = true;
+    });
+    if (hold.phase === 'request') {
+      await hold.released;
+      // Its client went away while the request was held: to HubSpot it never arrived.
+      if (!clientGone) next();
+      return;
+    }
+    // Handled as ever; only the answer waits, and is lost when the client is gone by then.
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.end = ((...args: unknown[]) => {
+      void hold.released.then(() => !clientGone && end(...args));
+      return res;
+    }) as Response['end'];
+    next();
+  });
+
   app.use((req, res, next) => {
     const fault = ctx.faults.find((f) => f.remaining > 0 && faultMatches(f, req.path));
     if (!fault) return next();

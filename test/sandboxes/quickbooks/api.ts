@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { Holds } from '../holds.ts';
 import { changeDataCapture } from './cdc.ts';
 import {
   createAttachable,
@@ -47,6 +48,18 @@ export interface RequestRecord {
   endpoint: string;
 }
 
+/** What a hold matches a request by. */
+export interface HeldQboRequest {
+  realmId: string;
+  /** As in RequestRecord, e.g. `POST /invoice`, `GET /query`. */
+  endpoint: string;
+  /** The query statement of a query request. */
+  query: string;
+}
+
+/** How long a late invoice create takes QuickBooks unless the fault settings say otherwise. */
+const LATE_CREATE_MS = 2_000;
+
 export interface ApiDeps {
   realms: Map<string, Realm>;
   oauth: OAuthServer;
@@ -59,6 +72,8 @@ export interface ApiDeps {
   log: (record: RequestRecord) => void;
   /** Parks a response that will never be answered (timeout-after-create). */
   hang: (res: Response) => void;
+  /** Requests a test stops at a step (see ../holds.ts). */
+  holds: Holds<HeldQboRequest>;
   origin: () => string;
 }
 
@@ -92,6 +107,13 @@ function endpointOf(method: string, segments: string[], params: URLSearchParams)
 
 /** Everything under /v3/company/:realmId — the gateway (auth, throttle, faults) then the service. */
 export function createApiHandler(deps: ApiDeps) {
+  const sent = new Set<string>();
+  const firstSending = (requestId: string | null) => {
+    if (requestId === null) return true;
+    const first = !sent.has(requestId);
+    sent.add(requestId);
+    return first;
+  };
   return async (req: Request, res: Response): Promise<void> => {
     const realmId = String(req.params.realmId ?? '');
     const tid = intuitTid();
@@ -116,8 +138,11 @@ export function createApiHandler(deps: ApiDeps) {
       });
     res.on('finish', () => logAs(res.statusCode));
     // A withheld response never finishes; it is logged with status 0 once the client gives up.
+    let clientGone = false;
     res.on('close', () => {
-      if (!res.writableFinished) logAs(0);
+      if (res.writableFinished) return;
+      clientGone = true;
+      logAs(0);
     });
 
     const auth = deps.oauth.authenticate(req.get('authorization'), realmId);
@@ -154,12 +179,28 @@ export function createApiHandler(deps: ApiDeps) {
         return;
       }
 
+      const endpoint = endpointOf(method, segments, params);
+      const statement = params.get('query') ?? (endpoint === 'POST /query' ? bodyText(req) : '');
+      const hold = deps.holds.claim({ realmId, endpoint, query: statement });
+      if (hold?.phase === 'request') {
+        await hold.released;
+        // Its client went away while the request was held: to QuickBooks it never arrived.
+        if (clientGone) return;
+      }
       const requestId = method === 'POST' ? params.get('requestid') : null;
       const replay = requestId ? realm.replays.get(requestId) : undefined;
       if (replay) {
         res.status(replay.status).type(replay.contentType).send(replay.body);
         return;
       }
+      // QuickBooks still at work on a create after its client gave up: the invoice lands late.
+      // Only a first sending is slow; a repeat that arrives meanwhile finds no reply to replay.
+      if (
+        endpoint === 'POST /invoice' &&
+        firstSending(requestId) &&
+        shouldInject(deps.random, settings.lateCreateRate)
+      )
+        await sleep(settings.lateCreateMs ?? LATE_CREATE_MS);
 
       const ctx: OpContext = { realm, params, sentEmails: deps.sentEmails };
       let reply: Reply;
@@ -181,6 +222,8 @@ export function createApiHandler(deps: ApiDeps) {
         };
         realm.replays.set(requestId, stored);
       }
+      if (hold?.phase === 'response') await hold.released;
+      if (clientGone) return;
       if (reply.hang) {
         // From Intuit's side the request is finished; only the client is left waiting.
         release();

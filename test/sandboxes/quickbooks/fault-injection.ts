@@ -8,6 +8,12 @@ export interface FaultSettings {
   latencyMs?: number | [number, number];
   /** Share (0..1) of invoice creates that succeed but whose response never arrives. */
   timeoutAfterCreateRate?: number;
+  /**
+   * Share (0..1) of invoice creates QuickBooks carries out only after `lateCreateMs` (default
+   * 2 s): a client whose request timeout is shorter gives up before the invoice exists.
+   */
+  lateCreateRate?: number;
+  lateCreateMs?: number;
   /** Every access token is treated as expired (401) while set. */
   expireTokens?: boolean;
   /** Every refresh answers invalid_grant while set. */

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import express, { type Response } from 'express';
+import { type Hold, type HoldPhase, Holds } from '../holds.ts';
 import { adminRouter } from './admin.ts';
-import { createApiHandler, type RequestRecord } from './api.ts';
+import { createApiHandler, type HeldQboRequest, type RequestRecord } from './api.ts';
 import { type SeedCustomerInput, seedCustomer } from './entities/customer.ts';
 import { applyVoid, createInvoice, deleteInvoice, updateInvoice } from './entities/invoice.ts';
 import { createItem } from './entities/item.ts';
@@ -97,6 +98,11 @@ export interface QuickBooksSandbox {
 
   setFaults(faults: FaultSettings): void;
   clearFaults(): void;
+  /**
+   * Stops the next API request matching `endpoint` (as in RequestRecord, e.g. `POST /invoice`),
+   * and the realm or query statement when given, before it is handled or with its answer withheld.
+   */
+  hold(match: { endpoint: string; realmId?: string; query?: RegExp }, phase: HoldPhase): Hold;
   readonly faults: FaultSettings;
   /**
    * What fault injection draws from: FAULT_SEED=<it> replays the same draws, in the order the
@@ -171,6 +177,7 @@ export async function startQuickBooksSandbox(
     () => faultSettings,
   );
   const hanging = new Set<Response>();
+  const holds = new Holds<HeldQboRequest>();
   let origin = '';
 
   const realmOf = (realmId: string): Realm => {
@@ -202,6 +209,7 @@ export async function startQuickBooksSandbox(
           hanging.delete(res);
         });
       },
+      holds,
       origin: () => origin,
     }),
   );
@@ -232,6 +240,7 @@ export async function startQuickBooksSandbox(
     clientSecret,
     close: async () => {
       webhooks.close();
+      holds.releaseAll();
       for (const res of hanging) res.socket?.destroy();
       await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -305,6 +314,14 @@ export async function startQuickBooksSandbox(
     clearFaults() {
       faultSettings = {};
     },
+    hold: (match, phase) =>
+      holds.add(
+        (r) =>
+          r.endpoint === match.endpoint &&
+          (match.realmId === undefined || r.realmId === match.realmId) &&
+          (match.query === undefined || match.query.test(r.query)),
+        phase,
+      ),
     get faults() {
       return { ...faultSettings };
     },
