@@ -1,128 +1,149 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Billing, startBilling } from '../support/billing.ts';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../support/net.ts';
 import { nameSeedOnFailure, record, tally } from './matrix.ts';
+import { inOwnBilling, runSeed } from './own-billing.ts';
 import { acceptEvery, allCreated, scheduledDeals } from './portions.ts';
 
-let b: Billing;
-beforeAll(async () => {
-  // QBO_REQUEST_TIMEOUT_MS 1500 (startBilling): the late creates below land after it.
-  b = await startBilling();
-});
-afterAll(() => b?.close());
-nameSeedOnFailure(() => b?.qbo.faultSeed);
+// Each row has its own app and sandboxes (QBO_REQUEST_TIMEOUT_MS 1500, see startBilling): the
+// late creates below land after that timeout.
+nameSeedOnFailure(runSeed);
 
 const LATE_MS = 2_500;
+const row = (run: Parameters<typeof inOwnBilling>[1]) => () => inOwnBilling({ server: true }, run);
 
-describe('fault matrix: the platforms misbehave', () => {
-  it('QuickBooks answers 429, 500 and 503 to 30 % of calls', async () => {
-    const tenant = await b.connectedTenant();
-    const deals = await scheduledDeals(b, tenant, 3);
-    b.qbo.setFaults({ errorRate: 0.3 });
-    const count = await acceptEvery(tenant, deals, 'qbo-errors');
-    await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
-    const stats = b.qbo.stats(tenant.realmId);
-    expect(stats.byStatus['429'] ?? 0).toBeGreaterThan(0);
-    expect((stats.byStatus['500'] ?? 0) + (stats.byStatus['503'] ?? 0)).toBeGreaterThan(0);
-    record(
-      import.meta.filename,
-      await tally(b, tenant, 'QuickBooks 429/500/503 on 30 % of calls', { expected: count, notes: true }),
-    );
-  }, 90_000);
+describe.concurrent('fault matrix: the platforms misbehave', () => {
+  it(
+    'QuickBooks answers 429, 500 and 503 to 30 % of calls',
+    row(async (b) => {
+      const tenant = await b.connectedTenant();
+      const deals = await scheduledDeals(b, tenant, 3);
+      b.qbo.setFaults({ errorRate: 0.3 });
+      const count = await acceptEvery(tenant, deals, 'qbo-errors');
+      await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
+      const stats = b.qbo.stats(tenant.realmId);
+      expect(stats.byStatus['429'] ?? 0).toBeGreaterThan(0);
+      expect((stats.byStatus['500'] ?? 0) + (stats.byStatus['503'] ?? 0)).toBeGreaterThan(0);
+      record(
+        import.meta.filename,
+        await tally(b, tenant, 'QuickBooks 429/500/503 on 30 % of calls', { expected: count, notes: true }),
+      );
+    }),
+    90_000,
+  );
 
-  it('QuickBooks creates the invoice but the answer never arrives, for 40 % of creates', async () => {
-    const tenant = await b.connectedTenant();
-    const deals = await scheduledDeals(b, tenant, 2);
-    b.qbo.setFaults({ timeoutAfterCreateRate: 0.4 });
-    const count = await acceptEvery(tenant, deals, 'qbo-timeouts');
-    await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
-    expect(b.qbo.stats(tenant.realmId).byStatus['0'] ?? 0).toBeGreaterThan(0);
-    record(
-      import.meta.filename,
-      await tally(b, tenant, 'QuickBooks timeouts after creating', { expected: count, notes: true }),
-    );
-  }, 90_000);
+  it(
+    'QuickBooks creates the invoice but the answer never arrives, for 40 % of creates',
+    row(async (b) => {
+      const tenant = await b.connectedTenant();
+      const deals = await scheduledDeals(b, tenant, 2);
+      b.qbo.setFaults({ timeoutAfterCreateRate: 0.4 });
+      const count = await acceptEvery(tenant, deals, 'qbo-timeouts');
+      await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
+      expect(b.qbo.stats(tenant.realmId).byStatus['0'] ?? 0).toBeGreaterThan(0);
+      record(
+        import.meta.filename,
+        await tally(b, tenant, 'QuickBooks timeouts after creating', { expected: count, notes: true }),
+      );
+    }),
+    90_000,
+  );
 
-  it('QuickBooks finishes half of the creates after the request timeout (the company numbers invoices itself)', async () => {
-    // Without our DocNumber QuickBooks has no duplicate-number check to refuse a second create.
-    const tenant = await b.connectedTenant({ customTxnNumbers: false });
-    const deals = await scheduledDeals(b, tenant, 2);
-    b.qbo.setFaults({ lateCreateRate: 0.5, lateCreateMs: LATE_MS });
-    const count = await acceptEvery(tenant, deals, 'qbo-late');
-    await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
-    // Late creates are those whose client gave up before the answer (status 0 in the log).
-    const late = b.qbo.requests.filter(
-      (r) => r.realmId === tenant.realmId && r.endpoint === 'POST /invoice' && r.status === 0,
-    );
-    expect(late.length).toBeGreaterThan(0);
-    // Every late create has landed by now: nothing is still on its way to QuickBooks.
-    await new Promise((r) => setTimeout(r, LATE_MS));
-    record(
-      import.meta.filename,
-      await tally(b, tenant, 'QuickBooks late finishes (create lands after the timeout)', {
-        expected: count,
-        notes: true,
-      }),
-    );
-  }, 90_000);
+  it(
+    'QuickBooks finishes half of the creates after the request timeout (the company numbers invoices itself)',
+    row(async (b) => {
+      // Without our DocNumber QuickBooks has no duplicate-number check to refuse a second create.
+      const tenant = await b.connectedTenant({ customTxnNumbers: false });
+      const deals = await scheduledDeals(b, tenant, 2);
+      b.qbo.setFaults({ lateCreateRate: 0.5, lateCreateMs: LATE_MS });
+      const count = await acceptEvery(tenant, deals, 'qbo-late');
+      await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
+      // Late creates are those whose client gave up before the answer (status 0 in the log).
+      const late = b.qbo.requests.filter(
+        (r) => r.realmId === tenant.realmId && r.endpoint === 'POST /invoice' && r.status === 0,
+      );
+      expect(late.length).toBeGreaterThan(0);
+      // Every late create has landed by now: nothing is still on its way to QuickBooks.
+      await new Promise((r) => setTimeout(r, LATE_MS));
+      record(
+        import.meta.filename,
+        await tally(b, tenant, 'QuickBooks late finishes (create lands after the timeout)', {
+          expected: count,
+          notes: true,
+        }),
+      );
+    }),
+    90_000,
+  );
 
-  it('QuickBooks latency spikes past the request timeout', async () => {
-    const tenant = await b.connectedTenant();
-    const deals = await scheduledDeals(b, tenant, 2);
-    b.qbo.setFaults({ latencyMs: [0, 2_000] });
-    const count = await acceptEvery(tenant, deals, 'qbo-latency');
-    await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
-    expect(b.qbo.stats(tenant.realmId).byStatus['0'] ?? 0).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 2_000));
-    record(
-      import.meta.filename,
-      await tally(b, tenant, 'QuickBooks latency spikes (0–2 s, timeout 1.5 s)', {
-        expected: count,
-        notes: true,
-      }),
-    );
-  }, 90_000);
+  it(
+    'QuickBooks latency spikes past the request timeout',
+    row(async (b) => {
+      const tenant = await b.connectedTenant();
+      const deals = await scheduledDeals(b, tenant, 2);
+      b.qbo.setFaults({ latencyMs: [0, 2_000] });
+      const count = await acceptEvery(tenant, deals, 'qbo-latency');
+      await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
+      expect(b.qbo.stats(tenant.realmId).byStatus['0'] ?? 0).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 2_000));
+      record(
+        import.meta.filename,
+        await tally(b, tenant, 'QuickBooks latency spikes (0–2 s, timeout 1.5 s)', {
+          expected: count,
+          notes: true,
+        }),
+      );
+    }),
+    90_000,
+  );
 
-  it('HubSpot answers 429 and 503 to reads and write-backs', async () => {
-    const tenant = await b.connectedTenant();
-    const deals = await scheduledDeals(b, tenant, 2);
-    const before = b.hs.requests.length;
-    b.hs.failNext(6, 429);
-    b.hs.failNext(6, 503);
-    const count = await acceptEvery(tenant, deals, 'hs-errors');
-    await allCreated(tenant, count, { writtenBack: true });
-    // Refused before HubSpot looks at the token, so these name no portal.
-    const statuses = b.hs.requests.slice(before).map((r) => r.status);
-    expect(statuses).toContain(429);
-    expect(statuses).toContain(503);
-    record(
-      import.meta.filename,
-      await tally(b, tenant, 'HubSpot 429s and 503s', { expected: count, notes: true }),
-    );
-  }, 90_000);
+  it(
+    'HubSpot answers 429 and 503 to reads and write-backs',
+    row(async (b) => {
+      const tenant = await b.connectedTenant();
+      const deals = await scheduledDeals(b, tenant, 2);
+      const before = b.hs.requests.length;
+      b.hs.failNext(6, 429);
+      b.hs.failNext(6, 503);
+      const count = await acceptEvery(tenant, deals, 'hs-errors');
+      await allCreated(tenant, count, { writtenBack: true });
+      // Refused before HubSpot looks at the token, so these name no portal.
+      const statuses = b.hs.requests.slice(before).map((r) => r.status);
+      expect(statuses).toContain(429);
+      expect(statuses).toContain(503);
+      record(
+        import.meta.filename,
+        await tally(b, tenant, 'HubSpot 429s and 503s', { expected: count, notes: true }),
+      );
+    }),
+    90_000,
+  );
 
-  it('everything at once: errors, lost answers, late creates, latency, HubSpot refusals, an expired token', async () => {
-    const tenant = await b.connectedTenant();
-    const deals = await scheduledDeals(b, tenant, 3);
-    b.qbo.setFaults({
-      errorRate: 0.15,
-      timeoutAfterCreateRate: 0.15,
-      lateCreateRate: 0.15,
-      lateCreateMs: LATE_MS,
-      latencyMs: [0, 1_800],
-    });
-    b.hs.failNext(4, 429);
-    b.hs.failNext(4, 503);
-    const count = await acceptEvery(tenant, deals, 'all-at-once');
-    await eventually(tenant.pushesOf, (rows) => rows.some((r) => r.push.status === 'created'), 60_000);
-    b.qbo.expireAccessTokens(tenant.realmId);
-    await allCreated(tenant, count, { writtenBack: true, timeoutMs: 120_000 }).finally(() =>
-      b.qbo.clearFaults(),
-    );
-    await new Promise((r) => setTimeout(r, LATE_MS));
-    record(
-      import.meta.filename,
-      await tally(b, tenant, 'everything at once', { expected: count, notes: true }),
-    );
-  }, 150_000);
+  it(
+    'everything at once: errors, lost answers, late creates, latency, HubSpot refusals, an expired token',
+    row(async (b) => {
+      const tenant = await b.connectedTenant();
+      const deals = await scheduledDeals(b, tenant, 3);
+      b.qbo.setFaults({
+        errorRate: 0.15,
+        timeoutAfterCreateRate: 0.15,
+        lateCreateRate: 0.15,
+        lateCreateMs: LATE_MS,
+        latencyMs: [0, 1_800],
+      });
+      b.hs.failNext(4, 429);
+      b.hs.failNext(4, 503);
+      const count = await acceptEvery(tenant, deals, 'all-at-once');
+      await eventually(tenant.pushesOf, (rows) => rows.some((r) => r.push.status === 'created'), 60_000);
+      b.qbo.expireAccessTokens(tenant.realmId);
+      await allCreated(tenant, count, { writtenBack: true, timeoutMs: 120_000 }).finally(() =>
+        b.qbo.clearFaults(),
+      );
+      await new Promise((r) => setTimeout(r, LATE_MS));
+      record(
+        import.meta.filename,
+        await tally(b, tenant, 'everything at once', { expected: count, notes: true }),
+      );
+    }),
+    150_000,
+  );
 });
