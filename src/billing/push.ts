@@ -33,8 +33,19 @@ export async function pushInvoice(deps: BillingDeps, pushId: string): Promise<Pu
   if (outcome === 'created' || outcome === 'adopted') {
     await deliverInvoice(deps, pushId);
     await deps.jobs.writeBack(pushId);
-  }
+  } else if (outcome === 'skipped') await writeBackIfLeft(deps, pushId);
   return outcome;
+}
+
+/**
+ * A push found created by a re-run of its job: the run before was stopped (a killed worker)
+ * after the ledger recorded the invoice, maybe before it queued the write-back. Queueing it again
+ * is harmless (one job id per push, and a written-back push is skipped), waiting for the sweeper
+ * is not needed.
+ */
+async function writeBackIfLeft(deps: BillingDeps, pushId: string): Promise<void> {
+  const push = await findPush(deps.db, pushId);
+  if (push?.status === 'created' && !push.writtenBackAt) await deps.jobs.writeBack(pushId);
 }
 
 async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promise<PushOutcome> {

@@ -24,11 +24,16 @@ export async function scheduledDeals(b: Billing, tenant: Tenant, count: number):
 }
 
 /** One signed acceptance per milestone of each deal, all at once; answers how many were accepted. */
-export async function acceptEvery(tenant: Tenant, deals: string[], prefix: string): Promise<number> {
+export async function acceptEvery(
+  tenant: Tenant,
+  deals: string[],
+  prefix: string,
+  extra: Record<string, unknown> = {},
+): Promise<number> {
   const answers = await Promise.all(
     deals.flatMap((dealId) =>
       CONSULTING.map((key) =>
-        tenant.accept({ id: `${prefix}-${dealId}-${key}`, dealId, milestone: { key } }),
+        tenant.accept({ id: `${prefix}-${dealId}-${key}`, dealId, milestone: { key }, ...extra }),
       ),
     ),
   );
