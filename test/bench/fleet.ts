@@ -2,11 +2,11 @@
  * What the load, pacing and scale benchmarks share: the app started as push.bench.ts starts it
  * (startBilling, production timings, both sandboxes over real HTTP), tenants with portal ids of
  * their own, signed acceptances over a real socket, the app's web and worker roles as real
- * processes (src/web.ts, src/worker.ts), their memory and CPU from /proc, and the calls each
+ * processes (the built .build/web.js and .build/worker.js, as the Procfile runs them), their memory and CPU from /proc, and the calls each
  * sandbox logged, by endpoint.
  */
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import type { RequestRecord } from '../sandboxes/quickbooks/index.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { startEmbeddedPostgres } from '../support/embedded-postgres.ts';
 import { freePort } from '../support/net.ts';
-import { exited, spawnNode } from '../support/processes.ts';
+import { exited, spawnTracked } from '../support/processes.ts';
 import { sandboxEnv } from '../support/sandbox-env.ts';
 
 const env = process.env;
@@ -46,7 +46,7 @@ export const PRODUCTION = {
  * the jobs to worker processes.
  */
 export async function startBench(opts: { worker: boolean; qboLatencyMs: number }) {
-  // spawnNode marks its children with the run's id (test/support/processes.ts).
+  // spawnTracked marks its children with the run's id (test/support/processes.ts).
   env.MB_TEST_RUN ??= `bench-${randomBytes(4).toString('hex')}`;
   const postgres = env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
   if (postgres) env.MB_TEST_POSTGRES_URL = postgres.url;
@@ -293,6 +293,14 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+let built = false;
+/** `npm run build` once per bench process: the roles run what a deploy runs, not the sources through tsx. */
+function buildOnce() {
+  if (built) return;
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  built = true;
+}
+
 /** A role of the app as the Procfile runs it, its output read (a full pipe would stall it) and dropped. */
 async function spawnRole(
   role: 'web' | 'worker',
@@ -301,7 +309,8 @@ async function spawnRole(
   ready: RegExp,
 ): Promise<AppProcess> {
   if (!b.t.database.url) throw new Error('the app processes need a PostgreSQL server (not PGlite)');
-  const child = spawnNode(join(root, `src/${role}.ts`), [], { env: appEnv(b, extra) });
+  buildOnce();
+  const child = spawnTracked(process.execPath, [join(root, `.build/${role}.js`)], { env: appEnv(b, extra) });
   let tail = '';
   let up = false;
   const pid = await new Promise<number>((resolve, reject) => {
@@ -333,7 +342,7 @@ async function spawnRole(
   };
 }
 
-/** src/web.ts on a free port (no worker in it: DATABASE_URL is set). */
+/** The web role on a free port (no worker in it: DATABASE_URL is set). */
 export async function spawnWeb(b: Billing) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -341,7 +350,7 @@ export async function spawnWeb(b: Billing) {
   return { ...web, url };
 }
 
-/** src/worker.ts, as test/quickbooks/faults.test.ts starts it, with production timings. */
+/** The worker role, with production timings. */
 export const spawnWorker = (b: Billing) => spawnRole('worker', b, {}, /"msg":"worker started"/);
 
 // ── memory and CPU from /proc ─────────────────────────────────────────────────────────────────

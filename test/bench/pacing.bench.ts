@@ -5,7 +5,7 @@
  * what each invoice costs in QuickBooks and HubSpot calls under that backlog. Prints figures;
  * asserts nothing.
  *
- * The app's roles as the Procfile runs them: src/web.ts and BENCH_PACING_WORKERS × src/worker.ts,
+ * The app's roles as the Procfile runs them (built): the web role and BENCH_PACING_WORKERS workers,
  * each its own node process, on one Postgres database and one Redis prefix; this process holds
  * both sandboxes (the QuickBooks one answering each call after 50 ms) and sends the acceptances
  * (signed, over a real socket, round-robin over the companies) to the web process. Each company's

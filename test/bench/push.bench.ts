@@ -22,15 +22,20 @@ import express from 'express';
 import { signAcceptance, verifyAcceptance } from '../../src/acceptance/signature.ts';
 import { sdkFor } from '../../src/quickbooks/sdk.ts';
 import { invoicePushes } from '../../src/store/schema.ts';
-import { acceptanceSecret, createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import type { RequestRecord } from '../sandboxes/quickbooks/index.ts';
-import { startBilling } from '../support/billing.ts';
-import { startEmbeddedPostgres } from '../support/embedded-postgres.ts';
 import { eventually } from '../support/net.ts';
+import {
+  accept,
+  type BenchTenant,
+  benchTenant,
+  count,
+  type Milestone,
+  percentile,
+  sleep,
+  startBench,
+} from './fleet.ts';
 import { printTable, type Row } from './table.ts';
 
-const env = process.env;
-const count = (name: string, fallback: number) => Math.max(0, Number(env[name] ?? fallback) | 0);
 const LATENCY_N = count('BENCH_LATENCY', 200);
 const WARMUP_N = Math.max(1, count('BENCH_WARMUP', 5));
 const BACKLOG_N = count('BENCH_BACKLOG', 1000);
@@ -42,84 +47,28 @@ const INTUIT_PER_MINUTE = 500;
 const MILESTONES_PER_DEAL = 100;
 
 const log = (line = '') => console.log(line);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A tenant installed in a seeded HubSpot portal and connected to a new QuickBooks company, as
- * startBilling's connectedTenant makes one, but with a portal id of its own: the app's HubSpot
- * budget is a Redis key per portal id, and test runs on the same Redis reuse theirs.
- */
-async function benchTenant() {
-  const portal = 70_000_000 + randomInt(20_000_000);
-  const portalId = String(portal);
-  const { db } = b.t.database;
-  const { tenant } = await ensureTenant(db, b.t.encryptionKey, portalId, 'Bench Agency');
-  const { key } = await createApiKey(db, tenant.id, 'bench');
-  b.hs.seedRealistic(portal);
-  const h = b.hs.issueTokens(portal);
-  await b.t.ctx.hubspot.saveInstall(tenant.id, {
-    portalId,
-    hubDomain: null,
-    installedBy: null,
-    tokens: { access_token: h.accessToken, refresh_token: h.refreshToken, expires_in: h.expiresIn },
-  });
-  const realmId = String(9_140_000_000 + randomInt(1_000_000_000));
-  b.qbo.addRealm(realmId, {
-    companyName: `Books of ${portalId}`,
-    country: 'US',
-    homeCurrency: 'USD',
-    multiCurrency: true,
-  });
-  await b.t.ctx.quickbooks.connect(tenant.id, realmId, b.qbo.issueTokens(realmId));
-  const pushesOf = () =>
-    db.select({ push: invoicePushes }).from(invoicePushes).where(eq(invoicePushes.tenantId, tenant.id));
-  return {
-    tenant,
-    portal,
-    portalId,
-    realmId,
-    secret: acceptanceSecret(b.t.encryptionKey, tenant),
-    put: (path: string, body: unknown) =>
-      b.t.http
-        .put(`/api/v1${path}`)
-        .set('Authorization', `Bearer ${key}`)
-        .send(body as object),
-    dealNamed: (prefix: string) =>
-      b.hs.listDeals(portal).find((d) => d.properties.dealname?.startsWith(prefix))!,
-    pushesOf,
-    /** Waits until every push is created or failed and, when asked, written back to HubSpot. */
-    settled: (count: number, opts: { writtenBack?: boolean; timeoutMs?: number } = {}) =>
-      eventually(
-        pushesOf,
-        (rows) =>
-          rows.length === count &&
-          rows.every(
-            ({ push }) =>
-              (push.status === 'created' || push.status === 'failed') &&
-              (!opts.writtenBack || push.status !== 'created' || push.writtenBackAt),
-          ),
-        opts.timeoutMs ?? 30_000,
+const { b, appUrl, close } = await startBench({ worker: true, qboLatencyMs: QBO_LATENCY_MS });
+
+const pushesOf = (tenant: BenchTenant) =>
+  b.t.database.db
+    .select({ push: invoicePushes })
+    .from(invoicePushes)
+    .where(eq(invoicePushes.tenantId, tenant.tenant.id));
+
+/** Waits until every push is created or failed and, when asked, written back to HubSpot. */
+const settled = (tenant: BenchTenant, n: number, opts: { writtenBack?: boolean; timeoutMs?: number } = {}) =>
+  eventually(
+    () => pushesOf(tenant),
+    (rows) =>
+      rows.length === n &&
+      rows.every(
+        ({ push }) =>
+          (push.status === 'created' || push.status === 'failed') &&
+          (!opts.writtenBack || push.status !== 'created' || push.writtenBackAt),
       ),
-  };
-}
-type Tenant = Awaited<ReturnType<typeof benchTenant>>;
-
-// The production timings startBilling shortens for the test suite.
-const PRODUCTION = {
-  QBO_REQUEST_TIMEOUT_MS: '30000',
-  QBO_THROTTLE_PAUSE_MS: '60000',
-  JOB_BACKOFF_MS: '1000',
-  JOB_LOCK_MS: '30000',
-};
-
-const postgres = env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
-if (postgres) env.MB_TEST_POSTGRES_URL = postgres.url;
-const b = await startBilling({ server: true, env: PRODUCTION });
-b.qbo.setFaults({ latencyMs: QBO_LATENCY_MS });
-const server: Server = await new Promise((resolve) => {
-  const s = b.t.app.listen(0, '127.0.0.1', () => resolve(s));
-});
-const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    opts.timeoutMs ?? 30_000,
+  );
 
 /** Every QuickBooks API call as the sandbox logs it (when its response was sent), with a precise clock. */
 const qboCalls: Array<RequestRecord & { t: number }> = [];
@@ -136,63 +85,6 @@ requests.push = (...records: RequestRecord[]) => {
 };
 const isInvoiceCreate = (r: RequestRecord) => r.endpoint === 'POST /invoice' && r.status === 200;
 
-/** Deals with 100 fixed-amount milestones each, billed to one seeded HubSpot company (a known customer). */
-async function milestonesFor(tenant: Tenant, n: number): Promise<Array<{ dealId: string; id: string }>> {
-  const acme = tenant.dealNamed('Acme Widgets – Factory Expansion');
-  const out: Array<{ dealId: string; id: string }> = [];
-  for (let d = 0; out.length < n; d++) {
-    const size = Math.min(MILESTONES_PER_DEAL, n - out.length);
-    const { dealId } = await b.hs.createDeal(
-      tenant.portal,
-      {
-        dealname: `Bench deal ${d + 1}`,
-        amount: String(size * 1000),
-        deal_currency_code: 'USD',
-        dealstage: 'closedwon',
-        pipeline: 'default',
-      },
-      { companyId: acme.primaryCompanyId ?? acme.companyIds[0]!, contactIds: acme.contactIds },
-    );
-    const res = await tenant.put(`/deals/${dealId}/schedule`, {
-      contractValue: { amount: `${size * 1000}.00`, currency: 'USD' },
-      paymentTerms: 'net_30',
-      milestones: Array.from({ length: size }, (_, i) => ({
-        name: `Milestone ${i + 1}`,
-        deliverable: `Deliverable ${i + 1}`,
-        acceptanceCriteria: 'Signed off by the client',
-        amount: '1000.00',
-        plannedDate: '2027-01-15',
-      })),
-    });
-    if (res.status !== 200 && res.status !== 201)
-      throw new Error(`schedule for ${dealId}: ${res.status} ${JSON.stringify(res.body)}`);
-    for (const m of res.body.milestones as Array<{ id: string }>) out.push({ dealId, id: m.id });
-  }
-  return out;
-}
-
-let acceptances = 0;
-/** The signed acceptance webhook over a real socket, as a client's e-signature tool sends it. */
-async function accept(tenant: Tenant, secret: string, m: { dealId: string; id: string }) {
-  const raw = JSON.stringify({
-    id: `acc_bench_${++acceptances}_${m.id}`,
-    portalId: tenant.portalId,
-    dealId: m.dealId,
-    milestone: { id: m.id },
-    acceptedAt: new Date().toISOString(),
-    acceptedBy: { name: 'Dana Client', email: 'dana@client.example' },
-  });
-  const res = await fetch(`${appUrl}/webhooks/acceptance`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-acceptance-signature': signAcceptance(secret, raw) },
-    body: raw,
-  });
-  const body = (await res.json()) as { outcome?: string; pushId?: string };
-  if (res.status !== 200 || body.outcome !== 'accepted')
-    throw new Error(`acceptance refused: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 interface Sample {
   ms: number;
   pushId: string;
@@ -202,11 +94,7 @@ interface Sample {
 }
 
 /** Accepts one milestone and measures until its invoice exists in QuickBooks (acceptances one at a time). */
-async function timedAcceptance(
-  tenant: Tenant,
-  secret: string,
-  m: { dealId: string; id: string },
-): Promise<Sample> {
+async function timedAcceptance(tenant: BenchTenant, m: Milestone): Promise<Sample> {
   let resolveCreated!: (t: number) => void;
   const created = new Promise<number>((r) => {
     resolveCreated = r;
@@ -218,7 +106,7 @@ async function timedAcceptance(
   const wall = Date.now();
   const start = performance.now();
   try {
-    const { pushId } = await accept(tenant, secret, m);
+    const { pushId } = await accept(appUrl, tenant, m);
     const answered = performance.now() - start;
     const at = await Promise.race([
       created,
@@ -234,20 +122,17 @@ async function timedAcceptance(
         r.method === 'GET' &&
         r.path.endsWith(`/deals/${m.dealId}`),
     );
-    return { ms: at - start, pushId: pushId ?? '', answered, dealRead: read ? read.at - wall : Number.NaN };
+    return { ms: at - start, pushId, answered, dealRead: read ? read.at - wall : Number.NaN };
   } finally {
     watchers.delete(watcher);
   }
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-
 const rows: Row[] = [];
 const notes: string[] = [];
 
 // ── latency ──────────────────────────────────────────────────────────────────────────────────
-const hubspotCalls = (tenant: Tenant) => b.hs.requests.filter((r) => r.portalId === tenant.portal);
+const hubspotCalls = (tenant: BenchTenant) => b.hs.requests.filter((r) => r.portalId === tenant.portal);
 
 /** "GET /crm/objects/2026-03/0-3/:id" → count, per invoice. */
 function hubspotBreakdown(calls: ReturnType<typeof hubspotCalls>, invoices: number): string {
@@ -382,12 +267,11 @@ async function baselineLatency(n: number): Promise<number[]> {
 }
 
 async function latency() {
-  const tenant = await benchTenant();
-  const { secret } = tenant;
-  const all = await milestonesFor(tenant, WARMUP_N + LATENCY_N + PACED_N);
+  const tenant = await benchTenant(b, WARMUP_N + LATENCY_N + PACED_N, MILESTONES_PER_DEAL);
+  const all = tenant.milestones;
   log(`latency: ${WARMUP_N} warm-up acceptances`);
-  for (const m of all.slice(0, WARMUP_N)) await timedAcceptance(tenant, secret, m);
-  await tenant.settled(WARMUP_N, { writtenBack: true, timeoutMs: 60_000 });
+  for (const m of all.slice(0, WARMUP_N)) await timedAcceptance(tenant, m);
+  await settled(tenant, WARMUP_N, { writtenBack: true, timeoutMs: 60_000 });
   await hubspotWindowClears();
 
   log(`baseline: ${LATENCY_N} signed acceptances to a bare handler that only creates the invoice`);
@@ -398,8 +282,8 @@ async function latency() {
   const hsBefore = hubspotCalls(tenant).length;
   const backToBack: Sample[] = [];
   for (const m of all.slice(WARMUP_N, WARMUP_N + LATENCY_N))
-    backToBack.push(await timedAcceptance(tenant, secret, m));
-  const settled = await tenant.settled(WARMUP_N + LATENCY_N, { writtenBack: true, timeoutMs: 300_000 });
+    backToBack.push(await timedAcceptance(tenant, m));
+  const finished = await settled(tenant, WARMUP_N + LATENCY_N, { writtenBack: true, timeoutMs: 300_000 });
   const invoices = b.qbo.invoices(tenant.realmId).length - WARMUP_N;
   const qboCallsPerInvoice = (b.qbo.stats(tenant.realmId).total - qboBefore) / invoices;
   const hsCalls = hubspotCalls(tenant).slice(hsBefore);
@@ -428,7 +312,7 @@ async function latency() {
       kind: 'max',
     });
   notes.push(
-    `latency back-to-back: ${invoices} invoices, ${settled.filter((r) => r.push.status === 'failed').length} failed; QuickBooks calls by endpoint: ${JSON.stringify(b.qbo.stats(tenant.realmId).byEndpoint)} (incl. warm-up)`,
+    `latency back-to-back: ${invoices} invoices, ${finished.filter((r) => r.push.status === 'failed').length} failed; QuickBooks calls by endpoint: ${JSON.stringify(b.qbo.stats(tenant.realmId).byEndpoint)} (incl. warm-up)`,
     `latency back-to-back: HubSpot calls per invoice ${(hsCalls.length / Math.max(1, invoices)).toFixed(1)} (${hubspotBreakdown(hsCalls, Math.max(1, invoices))}); the app paces a portal at 105 per 10.5 s`,
   );
 
@@ -440,35 +324,34 @@ async function latency() {
     const paced: Sample[] = [];
     for (const m of all.slice(WARMUP_N + LATENCY_N)) {
       const t0 = performance.now();
-      paced.push(await timedAcceptance(tenant, secret, m));
+      paced.push(await timedAcceptance(tenant, m));
       await sleep(Math.max(0, PACE_MS - (performance.now() - t0)));
     }
-    await tenant.settled(WARMUP_N + LATENCY_N + PACED_N, { writtenBack: true, timeoutMs: 120_000 });
+    await settled(tenant, WARMUP_N + LATENCY_N + PACED_N, { writtenBack: true, timeoutMs: 120_000 });
     await latencyRows(`one per ${PACE_MS} ms`, paced);
   }
 }
 
 // ── backlog ──────────────────────────────────────────────────────────────────────────────────
 async function backlog() {
-  const tenant = await benchTenant();
-  const { secret } = tenant;
-  const all = await milestonesFor(tenant, BACKLOG_N);
+  const tenant = await benchTenant(b, BACKLOG_N, MILESTONES_PER_DEAL);
+  const all = tenant.milestones;
   const hsBefore = hubspotCalls(tenant).length;
   log(`backlog: recording ${BACKLOG_N} acceptances for one company as fast as possible`);
   const start = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (next < all.length) await accept(tenant, secret, all[next++]!);
+      while (next < all.length) await accept(appUrl, tenant, all[next++]!);
     }),
   );
   const recorded = performance.now() - start;
   log(`backlog: ${BACKLOG_N} recorded in ${(recorded / 1000).toFixed(1)} s; draining…`);
 
-  let rowsNow: Awaited<ReturnType<Tenant['pushesOf']>> = [];
+  let rowsNow: Awaited<ReturnType<typeof pushesOf>> = [];
   let lastPrint = performance.now();
   for (;;) {
-    rowsNow = await tenant.pushesOf();
+    rowsNow = await pushesOf(tenant);
     const done = rowsNow.filter((r) => r.push.status === 'created' || r.push.status === 'failed').length;
     if (done === BACKLOG_N) break;
     if (performance.now() - start > DRAIN_TIMEOUT_MS) {
@@ -488,7 +371,7 @@ async function backlog() {
   }
   const drained = performance.now() - start;
   // The write-backs to HubSpot trail the invoices; the app is stopped only once they are done.
-  await tenant.settled(BACKLOG_N, { writtenBack: true, timeoutMs: DRAIN_TIMEOUT_MS }).catch(() => {
+  await settled(tenant, BACKLOG_N, { writtenBack: true, timeoutMs: DRAIN_TIMEOUT_MS }).catch(() => {
     notes.push('backlog: not every invoice was written back to HubSpot before the timeout');
   });
 
@@ -578,11 +461,6 @@ try {
   if (BACKLOG_N > 0) await backlog();
   printTable(rows, notes, log);
 } finally {
-  // Figures are printed; a straggling connection dropped by the teardown is not worth a stack trace.
-  process.on('uncaughtException', (error) => console.warn(`teardown: ${error.message}`));
-  server.close();
-  server.closeAllConnections();
-  await b.close();
-  await postgres?.stop();
+  await close();
 }
 process.exit(0);

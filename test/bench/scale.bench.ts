@@ -3,7 +3,7 @@
  * two: invoices a second of each and their ratio, and the resident memory of the web and worker
  * processes meanwhile. Prints figures; asserts nothing.
  *
- * The app's roles as the Procfile runs them: src/web.ts and src/worker.ts, each its own node
+ * The app's roles as the Procfile runs them (built: .build/web.js, .build/worker.js), each its own node
  * process, on one Postgres database and one Redis prefix; this process holds both sandboxes (the
  * QuickBooks one answering each call after 50 ms) and sends the acceptances (signed, over a real
  * socket) to the web process. The backlog is spread over BENCH_SCALE_COMPANIES companies, so
@@ -76,7 +76,7 @@ try {
     { name: 'web', pid: web.pid },
     ...workers.map((w, i) => ({ name: `worker-${i + 1}`, pid: w.pid })),
   ];
-  // Before any work: node, tsx's loader and the app's modules (the Procfile runs node --import tsx too).
+  // Before any work: node and the app's bundled modules, as the Procfile runs them.
   const idle = `web ${rssMb(web.pid)?.toFixed(0)} MB, worker ${rssMb(first.pid)?.toFixed(0)} MB`;
   const rss = rssSampler(named);
   let measuredFrom = Number.POSITIVE_INFINITY;
