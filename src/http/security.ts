@@ -7,22 +7,32 @@ import { HttpProblem } from './problem.ts';
  * content security policy for the app's own small pages: their styles are inline, they load
  * nothing from elsewhere and no one may frame them: the card and the settings page open the
  * portfolio in a window of its own, so no page of the app is framed, by HubSpot or anyone.
+ * Nothing the app answers may be kept by a browser or a proxy: every answer is one tenant's
+ * receivables, schedules or tokens, or says something about them (the queue dashboard's scripts, the
+ * only static files, are small and for operators alone).
  */
-export function securityHeaders(): RequestHandler {
-  return helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'unsafe-inline'"],
-        imgSrc: ["'self'"],
-        formAction: ["'self'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
+export function securityHeaders(): RequestHandler[] {
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  };
+  return [
+    noStore,
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          styleSrc: ["'unsafe-inline'"],
+          imgSrc: ["'self'"],
+          formAction: ["'self'"],
+          baseUri: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
       },
-    },
-    frameguard: { action: 'deny' },
-  });
+      frameguard: { action: 'deny' },
+    }),
+  ];
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

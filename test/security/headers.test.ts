@@ -63,6 +63,8 @@ function expectSecurityHeaders(
   expect(get('referrer-policy'), what).toBe('no-referrer');
   expect(get('strict-transport-security'), what).toMatch(/max-age=\d{6,}/);
   expect(get('x-powered-by'), what).toBeNull();
+  // Receivables, schedules and sign-in answers stay out of browser and proxy caches.
+  expect(get('cache-control'), what).toBe('no-store');
 }
 
 describe('security headers', () => {
