@@ -68,7 +68,7 @@ export function requireCardSignature(ctx: AppContext): RequestHandler[] {
           'invalid_signature',
           'HubSpot signature rejected: this signed request was already received (a replay)',
         );
-      const query = CardQuery.parse(req.query);
+      const query = CardQuery.parse(singleValued(req.query));
       if (query.appId && ctx.config.hubspot.appId && query.appId !== ctx.config.hubspot.appId)
         throw new HttpProblem('forbidden', `the request is for app ${query.appId}, not this one`);
       const tenant = await findTenantByPortal(ctx.db, query.portalId);
@@ -81,6 +81,23 @@ export function requireCardSignature(ctx: AppContext): RequestHandler[] {
       next();
     },
   ];
+}
+
+/**
+ * The card puts portalId and userId in the URL from its context; whether HubSpot appends them to
+ * a hubspot.fetch URL as well is not settled (shared/reference/hubspot.md §6.2). A parameter that
+ * comes twice is taken when both say the same, and refused when they differ: one of them is not
+ * HubSpot's word, and the first or the last may be the one a user slipped into the URL.
+ */
+function singleValued(query: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(query).map(([key, value]) => {
+      if (!Array.isArray(value)) return [key, value];
+      if (new Set(value.map(String)).size > 1)
+        throw new HttpProblem('forbidden', `${key} is given ${value.length} times with different values`);
+      return [key, value[0]];
+    }),
+  );
 }
 
 function parseJson(raw: Buffer): unknown {
