@@ -19,120 +19,73 @@ const row =
   () =>
     inOwnBilling({ server: true, worker: false, listen }, run);
 
-/**
- * A worker takes the portions, a sandbox holds the request of the step under test, the worker is
- * SIGKILLed there (and checked gone), the held request is let go to a client no longer there, and
- * a new worker finishes the work.
- */
-async function killedAt(
-  b: Billing,
-  hold: Hold,
-  work: () => Promise<void>,
-): Promise<{ finish: () => Promise<void> }> {
-  const first = await startWorkerProcess(b);
-  await work();
-  await hold.reached;
-  await killWorker(first);
-  hold.release();
-  const second = await startWorkerProcess(b);
-  return { finish: () => killWorker(second) };
-}
-
 async function portions(b: Billing, tenant: Tenant, prefix: string, extra: Record<string, unknown> = {}) {
   const deals = await scheduledDeals(b, tenant, 1);
   return acceptEvery(tenant, deals, prefix, extra);
 }
 
+const evidence = [{ name: 'Signed acceptance', url: 'https://sign.example/acceptance.pdf' }];
+
+/** The steps of a push, each by the request a sandbox holds while the worker is killed there. */
+const PUSH_STEPS: Array<{
+  step: string;
+  fault: string;
+  hold: (b: Billing, tenant: Tenant) => Hold;
+  tenant?: Parameters<Billing['connectedTenant']>[0];
+  acceptance?: Record<string, unknown>;
+}> = [
+  {
+    step: 'before its create reaches QuickBooks',
+    fault: 'worker SIGKILLed before the call to QuickBooks',
+    hold: (b, t) => b.qbo.hold({ endpoint: 'POST /invoice', realmId: t.realmId }, 'request'),
+  },
+  {
+    step: 'after QuickBooks created the invoice, before the answer arrived',
+    fault: 'worker SIGKILLed after QuickBooks created the invoice',
+    hold: (b, t) => b.qbo.hold({ endpoint: 'POST /invoice', realmId: t.realmId }, 'response'),
+  },
+  {
+    step: 'after QuickBooks created an invoice it numbered itself',
+    fault: 'worker SIGKILLed after the create, QuickBooks numbering (customTxnNumbers off)',
+    hold: (b, t) => b.qbo.hold({ endpoint: 'POST /invoice', realmId: t.realmId }, 'response'),
+    tenant: { customTxnNumbers: false },
+  },
+  {
+    // Acceptance evidence is attached to the invoice right after the ledger records it.
+    step: 'after the ledger recorded the invoice, before its delivery and write-back',
+    fault: 'worker SIGKILLed after the ledger, before delivery and write-back',
+    hold: (b, t) => b.qbo.hold({ endpoint: 'POST /attachable', realmId: t.realmId }, 'request'),
+    acceptance: { evidence },
+  },
+  {
+    step: 'during the HubSpot write-back, after HubSpot made the notes',
+    fault: 'worker SIGKILLed during the HubSpot write-back',
+    hold: (b) => b.hs.hold({ method: 'POST', path: '/crm/objects/2026-03/notes/batch/create' }, 'response'),
+  },
+];
+
 describe.concurrent('fault matrix: a worker process SIGKILLed at each step', () => {
-  it(
-    'before its create reaches QuickBooks',
-    row(async (b) => {
-      const tenant = await b.connectedTenant();
-      let count = 0;
-      const hold = b.qbo.hold({ endpoint: 'POST /invoice', realmId: tenant.realmId }, 'request');
-      const run = await killedAt(b, hold, async () => {
-        count = await portions(b, tenant, 'kill-before');
-      });
-      await allCreated(tenant, count, { writtenBack: true });
-      await run.finish();
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'worker SIGKILLed before the call to QuickBooks', {
-          expected: count,
-          notes: true,
-        }),
-      );
-    }),
-    90_000,
-  );
-
-  it(
-    'after QuickBooks created the invoice, before the answer arrived',
-    row(async (b) => {
-      const tenant = await b.connectedTenant();
-      let count = 0;
-      const hold = b.qbo.hold({ endpoint: 'POST /invoice', realmId: tenant.realmId }, 'response');
-      const run = await killedAt(b, hold, async () => {
-        count = await portions(b, tenant, 'kill-created');
-      });
-      await allCreated(tenant, count, { writtenBack: true });
-      await run.finish();
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'worker SIGKILLed after QuickBooks created the invoice', {
-          expected: count,
-          notes: true,
-        }),
-      );
-    }),
-    90_000,
-  );
-
-  it(
-    'after the ledger recorded the invoice, before its delivery and write-back',
-    row(async (b) => {
-      const tenant = await b.connectedTenant();
-      let count = 0;
-      // Acceptance evidence is attached to the invoice right after the ledger records it.
-      const hold = b.qbo.hold({ endpoint: 'POST /attachable', realmId: tenant.realmId }, 'request');
-      const evidence = [{ name: 'Signed acceptance', url: 'https://sign.example/acceptance.pdf' }];
-      const run = await killedAt(b, hold, async () => {
-        count = await portions(b, tenant, 'kill-ledger', { evidence });
-      });
-      await allCreated(tenant, count, { writtenBack: true });
-      await run.finish();
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'worker SIGKILLed after the ledger, before delivery and write-back', {
-          expected: count,
-          notes: true,
-        }),
-      );
-    }),
-    90_000,
-  );
-
-  it(
-    'during the HubSpot write-back, after HubSpot made the notes',
-    row(async (b) => {
-      const tenant = await b.connectedTenant();
-      let count = 0;
-      const hold = b.hs.hold({ method: 'POST', path: '/crm/objects/2026-03/notes/batch/create' }, 'response');
-      const run = await killedAt(b, hold, async () => {
-        count = await portions(b, tenant, 'kill-write-back');
-      });
-      await allCreated(tenant, count, { writtenBack: true });
-      await run.finish();
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'worker SIGKILLed during the HubSpot write-back', {
-          expected: count,
-          notes: true,
-        }),
-      );
-    }),
-    90_000,
-  );
+  for (const [i, { step, fault, hold: holdOf, tenant: options, acceptance }] of PUSH_STEPS.entries())
+    it(
+      step,
+      row(async (b) => {
+        // A worker takes the portions, a sandbox holds the step's request, the worker is SIGKILLed
+        // there (and checked gone), the held request goes to a client no longer there, and a new
+        // worker finishes the work.
+        const tenant = await b.connectedTenant(options);
+        const hold = holdOf(b, tenant);
+        const first = await startWorkerProcess(b);
+        const count = await portions(b, tenant, `kill-step-${i}`, acceptance);
+        await hold.reached;
+        await killWorker(first);
+        hold.release();
+        const second = await startWorkerProcess(b);
+        await allCreated(tenant, count, { writtenBack: true });
+        await killWorker(second);
+        record(import.meta.filename, await tally(b, tenant, fault, { expected: count, notes: true }));
+      }),
+      90_000,
+    );
 
   it(
     'while it applies QuickBooks payments',
@@ -161,30 +114,6 @@ describe.concurrent('fault matrix: a worker process SIGKILLed at each step', () 
       await killWorker(second);
       record(import.meta.filename, paid);
     }, true),
-    90_000,
-  );
-
-  it(
-    'after QuickBooks created an invoice it numbered itself',
-    row(async (b) => {
-      const tenant = await b.connectedTenant({ customTxnNumbers: false });
-      let count = 0;
-      const hold = b.qbo.hold({ endpoint: 'POST /invoice', realmId: tenant.realmId }, 'response');
-      const run = await killedAt(b, hold, async () => {
-        count = await portions(b, tenant, 'kill-numbered');
-      });
-      await allCreated(tenant, count, { writtenBack: true });
-      await run.finish();
-      record(
-        import.meta.filename,
-        await tally(
-          b,
-          tenant,
-          'worker SIGKILLed after the create, QuickBooks numbering (customTxnNumbers off)',
-          { expected: count, notes: true },
-        ),
-      );
-    }),
     90_000,
   );
 });
