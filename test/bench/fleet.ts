@@ -310,7 +310,11 @@ async function spawnRole(
 ): Promise<AppProcess> {
   if (!b.t.database.url) throw new Error('the app processes need a PostgreSQL server (not PGlite)');
   buildOnce();
-  const child = spawnTracked(process.execPath, [join(root, `.build/${role}.js`)], { env: appEnv(b, extra) });
+  // BENCH_CPU_PROF=<dir>: each role writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const prof = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const child = spawnTracked(process.execPath, [...prof, join(root, `.build/${role}.js`)], {
+    env: appEnv(b, extra),
+  });
   let tail = '';
   let up = false;
   const pid = await new Promise<number>((resolve, reject) => {
@@ -471,6 +475,12 @@ export function cpuMeter(
   };
 }
 
+/** The web role and the workers by name (web, worker-1, …), as cpuMeter and rssSampler take them; workers may be added later. */
+export const roles = (web: AppProcess, workers: AppProcess[]) => () => [
+  { name: 'web', pid: web.pid },
+  ...workers.map((w, i) => ({ name: `worker-${i + 1}`, pid: w.pid })),
+];
+
 /** VmRSS of each process, every `everyMs`, kept with the time it was read. */
 export function rssSampler(processes: () => Array<{ name: string; pid: number }>, everyMs = 500) {
   const samples: Array<{ at: number; name: string; mb: number }> = [];
@@ -490,6 +500,10 @@ export function rssSampler(processes: () => Array<{ name: string; pid: number }>
       for (const s of samples)
         if (s.at >= from && s.at <= to) out.set(s.name, Math.max(out.get(s.name) ?? 0, s.mb));
       return out;
+    },
+    /** "web 143 MB, worker-1 172 MB": the largest sample of each between `from` and `to`. */
+    maxText(from = 0, to = Number.POSITIVE_INFINITY) {
+      return [...this.max(from, to)].map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ');
     },
   };
 }

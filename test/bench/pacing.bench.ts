@@ -37,6 +37,7 @@ import {
   quickbooksCost,
   record,
   resumePushes,
+  roles,
   roundRobin,
   rssSampler,
   settled,
@@ -77,10 +78,7 @@ try {
     ...Array.from({ length: WORKERS }, () => spawnWorker(b)),
   ]);
   processes.push(web, ...workers);
-  const named = () => [
-    { name: 'web', pid: web.pid },
-    ...workers.map((w, i) => ({ name: `worker-${i + 1}`, pid: w.pid })),
-  ];
+  const named = roles(web, workers);
   log(
     `setup: ${COMPANIES} companies, web and ${WORKERS} workers up in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -121,7 +119,7 @@ try {
     log(`  ${RAMP_S + Math.min(WINDOW_S, s + 15)} s after release: ${made}/${sent.length} invoices`);
   }
   const usage = cpu.stop();
-  const memory = rss.max(windowStart, performance.now());
+  const memory = rss.maxText(windowStart, performance.now());
 
   // The window's calls, by company: Intuit counts arrivals; the sandbox logs each as it answers.
   const inWindow = b.qbo.requests.slice(qbo0).filter((r) => {
@@ -231,7 +229,7 @@ try {
     `whole backlog: HubSpot ${hsAll.total} calls for ${created} invoices, ${hsAll.throttled} answered 429 (${hsAll.breakdown})${drained.complete ? '' : '; not every invoice was written back yet'}`,
     `whole run per company: busiest second ${stats.map((s) => s.maxPerSecond).join(', ')}; busiest minute ${stats.map((s) => s.maxPerMinute).join(', ')}; max in flight ${stats.map((s) => s.maxConcurrent).join(', ')}`,
     `CPU over the window (share of one core): ${usage.text}`,
-    `RSS max over the window: ${[...memory].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`,
+    `RSS max over the window: ${memory}`,
     `backlog: ${sent.length} recorded in ${recordS.toFixed(1)} s; ${created} created, ${failed} failed, ${drained.complete ? `all created and written back ${took.toFixed(1)} s after the release` : `${took.toFixed(1)} s after the release ${sent.length - created - failed} not yet created, ${unwritten} created but not yet written back to HubSpot`}`,
   );
   printTable(rows, notes, log);

@@ -34,6 +34,7 @@ import {
   percentile,
   record,
   resumePushes,
+  roles,
   roundRobin,
   rssMb,
   rssSampler,
@@ -72,10 +73,7 @@ try {
   const [web, first] = await Promise.all([spawnWeb(b), spawnWorker(b)]);
   processes.push(web, first);
   const workers: AppProcess[] = [first];
-  const named = () => [
-    { name: 'web', pid: web.pid },
-    ...workers.map((w, i) => ({ name: `worker-${i + 1}`, pid: w.pid })),
-  ];
+  const named = roles(web, workers);
   // Before any work: node and the app's bundled modules, as the Procfile runs them.
   const idle = `web ${rssMb(web.pid)?.toFixed(0)} MB, worker ${rssMb(first.pid)?.toFixed(0)} MB`;
   const rss = rssSampler(named);
@@ -112,7 +110,7 @@ try {
     );
     const usage = cpu.stop();
     const drainS = (performance.now() - released) / 1000;
-    const memory = rss.max(released, performance.now());
+    const memory = rss.maxText(released, performance.now());
     const at = [
       ...(
         await invoicedAt(
@@ -139,7 +137,7 @@ try {
       )} ms`,
       `${n} worker${n > 1 ? 's' : ''}: QuickBooks ${calls.length} calls, ${calls.filter((r) => r.status === 429).length} answered 429; busiest company second ${Math.max(...stats.map((s) => s.maxPerSecond))}, minute ${busiestMinute} (${((busiestMinute / INTUIT_PER_MINUTE) * 100).toFixed(0)} % of 500), max in flight ${Math.max(...stats.map((s) => s.maxConcurrent))}`,
       `${n} worker${n > 1 ? 's' : ''}: CPU over the drain (share of one core): ${usage.text}`,
-      `${n} worker${n > 1 ? 's' : ''}: RSS max over the drain: ${[...memory].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`,
+      `${n} worker${n > 1 ? 's' : ''}: RSS max over the drain: ${memory}`,
     );
     // The write-backs trail the invoices: the next run starts once they are done.
     const written = await settled(
