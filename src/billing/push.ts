@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { DomainError } from '../domain/errors.ts';
 import { HUNDRED_PERCENT } from '../domain/percent.ts';
 import { failures, pushLatency } from '../metrics.ts';
 import { type InvoiceDraft, QboError } from '../quickbooks/index.ts';
 import { type HeldLock, LockLost, withLock } from '../redis/lock.ts';
-import { findMilestone, findScheduleById, type MilestoneRow } from '../schedules/repository.ts';
+import { findMilestone, type MilestoneRow } from '../schedules/repository.ts';
 import { applyTransition } from '../schedules/transition.ts';
-import { acceptances, invoicePushes } from '../store/schema.ts';
-import { portalOf, requireTenant } from '../tenants/repository.ts';
+import { acceptances, invoicePushes, schedules, tenants } from '../store/schema.ts';
+import { portalOf } from '../tenants/repository.ts';
 import { billingParty } from './billing-party.ts';
 import type { BillingDeps } from './deps.ts';
 import { findPush, type Push } from './ledger.ts';
@@ -49,11 +49,11 @@ async function writeBackIfLeft(deps: BillingDeps, pushId: string): Promise<void>
 }
 
 async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promise<PushOutcome> {
-  const push = await findPush(deps.db, pushId);
-  if (!push || push.status === 'failed' || push.status === 'created') return 'skipped';
+  const push = await startTry(deps, pushId);
+  if (!push) return 'skipped';
   const milestone = await startInvoicing(deps, push);
   if (!milestone) return 'skipped';
-  const tries = await countTry(deps, push);
+  const { tries } = push;
   try {
     return await invoiceOnce(deps, push, milestone, lock);
   } catch (error) {
@@ -153,14 +153,17 @@ async function invoiceOnce(
 const outcomeUnknown = (error: unknown): error is QboError =>
   error instanceof QboError && (error.kind === 'timeout' || error.kind === 'network');
 
-/** Counts this try against INVOICE_MAX_TRIES; the touched updatedAt keeps the sweeper off a push in progress. */
-async function countTry(deps: BillingDeps, push: Push): Promise<number> {
-  const [row] = await deps.db
+/**
+ * The push, if it is still to be invoiced, with this try counted against INVOICE_MAX_TRIES; the
+ * touched updatedAt keeps the sweeper off a push in progress.
+ */
+async function startTry(deps: BillingDeps, pushId: string): Promise<Push | undefined> {
+  const [push] = await deps.db
     .update(invoicePushes)
     .set({ tries: sql`${invoicePushes.tries} + 1`, updatedAt: new Date() })
-    .where(eq(invoicePushes.id, push.id))
-    .returning({ tries: invoicePushes.tries });
-  return row!.tries;
+    .where(and(eq(invoicePushes.id, pushId), notInArray(invoicePushes.status, ['failed', 'created'])))
+    .returning();
+  return push;
 }
 
 export interface FailureReason {
@@ -213,11 +216,16 @@ async function startInvoicing(deps: BillingDeps, push: Push): Promise<MilestoneR
 
 /** What the invoice says and whom it bills, from the ledger, the schedule and the deal. */
 async function orderOf(deps: BillingDeps, push: Push, milestone: MilestoneRow) {
-  const { db } = deps;
-  const schedule = (await findScheduleById(db, milestone.scheduleId))!;
-  const tenant = await requireTenant(db, push.tenantId);
-  const [acceptance] = await db.select().from(acceptances).where(eq(acceptances.id, push.acceptanceId));
-  const { acceptedBy } = acceptance!;
+  // One read for the three rows: this is on the way from the acceptance to the invoice.
+  const [row] = await deps.db
+    .select({ schedule: schedules, tenant: tenants, acceptance: acceptances })
+    .from(acceptances)
+    .innerJoin(tenants, eq(tenants.id, acceptances.tenantId))
+    .innerJoin(schedules, eq(schedules.id, milestone.scheduleId))
+    .where(eq(acceptances.id, push.acceptanceId));
+  if (!row) throw new DomainError('not_found', `push ${push.id}: its acceptance or schedule is gone`);
+  const { schedule, tenant, acceptance } = row;
+  const { acceptedBy } = acceptance;
   const party = await billingParty(deps.hubspot, portalOf(tenant), schedule.dealId, acceptedBy);
   const draft: InvoiceDraft = {
     pushId: push.id,
@@ -227,15 +235,15 @@ async function orderOf(deps: BillingDeps, push: Push, milestone: MilestoneRow) {
     milestoneName: milestone.name,
     deliverable: milestone.deliverable,
     portionPercent:
-      acceptance!.percent !== null && acceptance!.percent < HUNDRED_PERCENT ? acceptance!.percent : null,
+      acceptance.percent !== null && acceptance.percent < HUNDRED_PERCENT ? acceptance.percent : null,
     gross: milestone.amount,
     // The ledger fixed what this invoice bills; the rest of the milestone is held back as retainage.
     retained: milestone.amount - push.amount,
     payable: push.amount,
     currency: push.currency,
-    acceptedOn: acceptance!.acceptedAt.toISOString().slice(0, 10),
+    acceptedOn: acceptance.acceptedAt.toISOString().slice(0, 10),
     acceptedBy: acceptedBy.name ?? acceptedBy.email ?? null,
-    acceptanceId: acceptance!.id,
+    acceptanceId: acceptance.id,
     docNumber: push.docNumber,
     invoiceDate: push.invoiceDate!,
     dueDate: push.dueDate!,
@@ -316,18 +324,25 @@ async function failed(deps: BillingDeps, push: Push, milestone: MilestoneRow, re
  * QuickBooks to. Neither can lose or duplicate the invoice, so failures are only logged.
  */
 async function deliverInvoice(deps: BillingDeps, pushId: string): Promise<void> {
-  const { db } = deps;
-  const push = await findPush(db, pushId);
-  if (!push?.qboInvoiceId) return;
-  const invoiceId = push.qboInvoiceId;
-  const tenant = await requireTenant(db, push.tenantId);
-  const [acceptance] = await db.select().from(acceptances).where(eq(acceptances.id, push.acceptanceId));
-  const evidence = acceptance?.evidence ?? [];
-  const email = tenant.settings.emailInvoices ?? false;
+  const [row] = await deps.db
+    .select({
+      tenantId: invoicePushes.tenantId,
+      invoiceId: invoicePushes.qboInvoiceId,
+      settings: tenants.settings,
+      acceptance: acceptances,
+    })
+    .from(invoicePushes)
+    .innerJoin(tenants, eq(tenants.id, invoicePushes.tenantId))
+    .innerJoin(acceptances, eq(acceptances.id, invoicePushes.acceptanceId))
+    .where(eq(invoicePushes.id, pushId));
+  if (!row?.invoiceId) return;
+  const { invoiceId, acceptance } = row;
+  const evidence = acceptance.evidence ?? [];
+  const email = row.settings.emailInvoices ?? false;
   if (!email && evidence.length === 0) return;
   try {
-    const company = await deps.quickbooks.company(push.tenantId);
-    if (acceptance && evidence.length) {
+    const company = await deps.quickbooks.company(row.tenantId);
+    if (evidence.length) {
       const who = acceptance.acceptedBy.name ?? acceptance.acceptedBy.email ?? 'client';
       const note = [
         `Acceptance evidence (${who}, ${acceptance.acceptedAt.toISOString().slice(0, 10)}):`,

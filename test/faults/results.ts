@@ -41,7 +41,9 @@ export function writeResults(say: (line: string) => void): void {
     readFileSync(join(RESULTS_DIR, f), 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as MatrixRow),
+      .map((line) => JSON.parse(line) as MatrixRow)
+      // Rows come in the order their concurrent tests finished: sorted, the table changes only with its figures.
+      .sort((a, b) => a.fault.localeCompare(b.fault)),
   );
   if (rows.length === 0) return;
   const text = table(rows);
