@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type BillingSummary, billingSummary } from '../domain/billing-summary.ts';
 import { today } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -167,20 +167,23 @@ async function createdPush(db: Queryable, pushId: string): Promise<CreatedPush> 
 
 /** What the note says: whose invoice, for which milestone and which part of it. */
 async function invoiceFacts(db: Queryable, push: Push) {
-  const [row] = await db
-    .select({ tenant: tenants, milestone: milestones, schedule: schedules, acceptance: acceptances })
+  const [found] = await db
+    .select({
+      tenant: tenants,
+      milestone: milestones,
+      schedule: schedules,
+      acceptance: acceptances,
+      // Another portion was split off this milestone (a partial acceptance).
+      splitOff: sql<boolean>`exists (select 1 from ${milestones} as portion where portion.split_from_id = ${milestones.id})`,
+    })
     .from(milestones)
     .innerJoin(schedules, eq(schedules.id, milestones.scheduleId))
     .innerJoin(tenants, eq(tenants.id, milestones.tenantId))
     .leftJoin(acceptances, eq(acceptances.id, push.acceptanceId))
     .where(and(eq(milestones.id, push.milestoneId), eq(milestones.tenantId, push.tenantId)));
-  if (!row) throw new DomainError('not_found', `milestone ${push.milestoneId} of push ${push.id} is gone`);
-  const [split] = await db
-    .select({ id: milestones.id })
-    .from(milestones)
-    .where(eq(milestones.splitFromId, row.milestone.id))
-    .limit(1);
-  const partial = row.milestone.splitFromId !== null || split !== undefined;
+  if (!found) throw new DomainError('not_found', `milestone ${push.milestoneId} of push ${push.id} is gone`);
+  const { splitOff, ...row } = found;
+  const partial = row.milestone.splitFromId !== null || splitOff;
   return { ...row, portion: portionText(row.milestone, row.acceptance?.percent ?? null, partial) };
 }
 

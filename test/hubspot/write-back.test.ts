@@ -373,6 +373,30 @@ describe('write-back of a created invoice to HubSpot', () => {
       expect((await pushRow(push.id)).writtenBackAt).toBeInstanceOf(Date);
   });
 
+  it('says in the note when the invoice bills a part of its milestone accepted by amount', async () => {
+    const installed = await installedTenant();
+    const { schedule } = await fixture(installed);
+    const design = schedule.milestones[1]!.id;
+    const accepted = await installed.tenant.post(`/milestones/${design}/acceptances`, {
+      acceptedBy: { name: 'Dana Client' },
+      portion: { amount: '9000.00' },
+    });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
+    const push = await createdPush({
+      tenantId: installed.tenant.tenant.id,
+      milestoneId: design,
+      acceptanceId: accepted.body.acceptanceId,
+      docNumber: 'MB-2001',
+      amount: parseAmount('9000.00', 'EUR'),
+      qboInvoiceId: '2001',
+    });
+    await move(installed.tenant.tenant.id, design, 'push', 'invoice_created');
+    expect(await writeBack(t.ctx, push.id)).toBe('written');
+    const note = hs.notesFor(installed.portal, installed.deals[0]!).find((n) => n.body?.includes('MB-2001'));
+    expect(note?.body).toContain('partial acceptance');
+    expect(note?.body).not.toContain('40 % of the contract');
+  });
+
   it('runs as the hubspot-write-back job in the worker', async () => {
     const { portal, dealId, push } = await fixture();
     t.ctx.queues.process([hubspotWriteBack], t.ctx);
