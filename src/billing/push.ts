@@ -33,19 +33,21 @@ export async function pushInvoice(deps: BillingDeps, pushId: string): Promise<Pu
   if (outcome === 'created' || outcome === 'adopted') {
     await deliverInvoice(deps, pushId);
     await deps.jobs.writeBack(pushId);
-  } else if (outcome === 'skipped') await writeBackIfLeft(deps, pushId);
+  } else if (outcome === 'skipped') await finishIfLeft(deps, pushId);
   return outcome;
 }
 
 /**
  * A push found created by a re-run of its job: the run before was stopped (a killed worker)
- * after the ledger recorded the invoice, maybe before it queued the write-back. Queueing it again
- * is harmless (one job id per push, and a written-back push is skipped), waiting for the sweeper
- * is not needed.
+ * after the ledger recorded the invoice, maybe before it delivered it or queued the write-back.
+ * Both are finished here, each once: delivery is marked, and queueing the write-back again is
+ * harmless (one job id per push, and a written-back push is skipped).
  */
-async function writeBackIfLeft(deps: BillingDeps, pushId: string): Promise<void> {
+async function finishIfLeft(deps: BillingDeps, pushId: string): Promise<void> {
   const push = await findPush(deps.db, pushId);
-  if (push?.status === 'created' && !push.writtenBackAt) await deps.jobs.writeBack(pushId);
+  if (push?.status !== 'created') return;
+  if (!push.deliveredAt) await deliverInvoice(deps, pushId, true);
+  if (!push.writtenBackAt) await deps.jobs.writeBack(pushId);
 }
 
 async function attempt(deps: BillingDeps, pushId: string, lock: HeldLock): Promise<PushOutcome> {
@@ -321,13 +323,17 @@ async function failed(deps: BillingDeps, push: Push, milestone: MilestoneRow, re
 
 /**
  * After the invoice exists: attach the acceptance evidence, and email it when the tenant wants
- * QuickBooks to. Neither can lose or duplicate the invoice, so failures are only logged.
+ * QuickBooks to. Neither can lose or duplicate the invoice, so failures are only logged. Done once
+ * (`deliveredAt`): a re-run after a kill (`resumed`) first looks for the evidence note an attempt
+ * whose answer was lost may have attached; it is marked delivered before the email goes, so a kill
+ * during the send leaves the email unsent (QuickBooks shows it so) rather than sent twice.
  */
-async function deliverInvoice(deps: BillingDeps, pushId: string): Promise<void> {
+async function deliverInvoice(deps: BillingDeps, pushId: string, resumed = false): Promise<void> {
   const [row] = await deps.db
     .select({
       tenantId: invoicePushes.tenantId,
       invoiceId: invoicePushes.qboInvoiceId,
+      deliveredAt: invoicePushes.deliveredAt,
       settings: tenants.settings,
       acceptance: acceptances,
     })
@@ -335,27 +341,32 @@ async function deliverInvoice(deps: BillingDeps, pushId: string): Promise<void> 
     .innerJoin(tenants, eq(tenants.id, invoicePushes.tenantId))
     .innerJoin(acceptances, eq(acceptances.id, invoicePushes.acceptanceId))
     .where(eq(invoicePushes.id, pushId));
-  if (!row?.invoiceId) return;
+  if (!row?.invoiceId || row.deliveredAt) return;
   const { invoiceId, acceptance } = row;
   const evidence = acceptance.evidence ?? [];
   const email = row.settings.emailInvoices ?? false;
   if (!email && evidence.length === 0) return;
-  try {
-    const company = await deps.quickbooks.company(row.tenantId);
-    if (evidence.length) {
-      const who = acceptance.acceptedBy.name ?? acceptance.acceptedBy.email ?? 'client';
-      const note = [
-        `Acceptance evidence (${who}, ${acceptance.acceptedAt.toISOString().slice(0, 10)}):`,
-        ...evidence.map((e) => `${e.name}: ${e.url}`),
-        ...(acceptance.note ? [`Note: ${acceptance.note}`] : []),
-      ].join('\n');
-      await company.attachNote(invoiceId, note);
+  const failed = (what: string) => (error: unknown) =>
+    deps.logger.warn({ pushId, err: (error as Error).message }, `invoice created; ${what} failed`);
+  const company = await deps.quickbooks
+    .company(row.tenantId)
+    .catch(failed('opening QuickBooks to deliver it'));
+  if (!company) return;
+  if (evidence.length) {
+    const who = acceptance.acceptedBy.name ?? acceptance.acceptedBy.email ?? 'client';
+    const note = [
+      // The acceptance id marks the note as this acceptance's, for the look before a second attach.
+      `Acceptance evidence (${who}, ${acceptance.acceptedAt.toISOString().slice(0, 10)}, ${acceptance.id}):`,
+      ...evidence.map((e) => `${e.name}: ${e.url}`),
+      ...(acceptance.note ? [`Note: ${acceptance.note}`] : []),
+    ].join('\n');
+    try {
+      if (!(resumed && (await company.hasNote(invoiceId, acceptance.id))))
+        await company.attachNote(invoiceId, note);
+    } catch (error) {
+      failed('attaching the acceptance evidence')(error);
     }
-    if (email) await company.sendInvoice(invoiceId);
-  } catch (error) {
-    deps.logger.warn(
-      { pushId, err: (error as Error).message },
-      'invoice created; emailing it or attaching the evidence failed',
-    );
   }
+  await deps.db.update(invoicePushes).set({ deliveredAt: new Date() }).where(eq(invoicePushes.id, pushId));
+  if (email) await company.sendInvoice(invoiceId).catch(failed('emailing it'));
 }

@@ -11,6 +11,7 @@ import {
   createInvoice,
   type FoundInvoice,
   findOurInvoice,
+  hasNote,
   invoiceUrl,
   type OurInvoiceKey,
   sendInvoice,
@@ -89,6 +90,8 @@ export interface QuickBooksCompany {
    */
   findOurInvoice(key: OurInvoiceKey): Promise<FoundInvoice | undefined>;
   attachNote(invoiceId: string, note: string): Promise<void>;
+  /** Whether a note holding `marker` is attached to the invoice already. */
+  hasNote(invoiceId: string, marker: string): Promise<boolean>;
   sendInvoice(invoiceId: string): Promise<void>;
   /** The invoice as QuickBooks has it now (balance, total, void); undefined once deleted. */
   readInvoice(invoiceId: string): Promise<InvoiceState | undefined>;
@@ -240,6 +243,7 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
       return findOurInvoice(company, facts.customTxnNumbers, key);
     },
     attachNote: (invoiceId, note) => attachNote(company, invoiceId, note),
+    hasNote: (invoiceId, marker) => hasNote(company, invoiceId, marker),
     readInvoice: async (invoiceId) => readInvoice(company, invoiceId, await homeCurrency()),
     readInvoices: async (invoiceIds) => readInvoices(company, invoiceIds, await homeCurrency()),
     readPayments: async (paymentIds) => readPayments(company, paymentIds, await homeCurrency()),

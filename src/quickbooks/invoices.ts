@@ -69,6 +69,20 @@ export async function createInvoice(company: Company, facts: InvoiceFacts, reque
   return { id: invoice.Id, docNumber: invoice.DocNumber ?? null, intuitTid: result.intuitTid };
 }
 
+/** Whether a note holding `marker` is attached to the invoice already (an attempt whose answer was lost). */
+export async function hasNote(company: Company, invoiceId: string, marker: string): Promise<boolean> {
+  const notes = await company.find('Attachable', z.looseObject({ Note: z.string().optional() }), (sdk, cb) =>
+    sdk.findAttachables(
+      [
+        { field: 'AttachableRef.EntityRef.Type', value: 'Invoice' },
+        { field: 'AttachableRef.EntityRef.value', value: invoiceId },
+      ],
+      cb,
+    ),
+  );
+  return notes.some((n) => n.Note?.includes(marker));
+}
+
 /** A note attached to the invoice, e.g. the acceptance evidence. */
 export async function attachNote(company: Company, invoiceId: string, note: string): Promise<void> {
   await company.write((sdk, cb) =>

@@ -34,6 +34,7 @@ interface Sdk {
   changeDataCapture(entities: string[], since: string, cb: Callback): void;
   sendInvoicePdf(id: string, sendTo: string | undefined, cb: Callback): void;
   createAttachable(attachable: object, cb: Callback): void;
+  findAttachables(criteria: Criteria, cb: Callback): void;
 }
 
 type SdkConstructor = new (

@@ -393,6 +393,8 @@ export const invoicePushes = pgTable(
     intuitTid: text('intuit_tid'),
     /** When the HubSpot note and deal properties were written for this invoice. */
     writtenBackAt: timestamp('written_back_at', { withTimezone: true }),
+    /** The acceptance evidence attached and the email sent (or tried): a re-run after a kill does it once. */
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
     /** The invoice as QuickBooks last showed it: total (tax included) and what is still owed. */
     qboTotal: money('qbo_total'),
     qboBalance: money('qbo_balance'),

@@ -1,4 +1,4 @@
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Hold } from '../sandboxes/holds.ts';
 import type { Billing } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
@@ -26,6 +26,30 @@ async function portions(b: Billing, tenant: Tenant, prefix: string, extra: Recor
 
 const evidence = [{ name: 'Signed acceptance', url: 'https://sign.example/acceptance.pdf' }];
 
+/**
+ * Each invoice carries its acceptance evidence exactly once: the worker that resumes the push
+ * attaches what the killed one never sent, and finds what QuickBooks attached for it unanswered.
+ */
+async function evidenceOncePerInvoice(b: Billing, tenant: Tenant) {
+  const rows = await eventually(
+    () => tenant.pushesOf(),
+    (rs) => rs.every((r) => r.push.deliveredAt),
+    30_000,
+  );
+  const notes = b.qbo
+    .attachables(tenant.realmId)
+    .filter((a) => String(a.Note ?? '').includes('Signed acceptance: https://sign.example/acceptance.pdf'));
+  const perInvoice = rows.map(
+    (r) =>
+      notes.filter((n) =>
+        (n.AttachableRef as { EntityRef: { value: string } }[]).some(
+          (ref) => ref.EntityRef.value === r.push.qboInvoiceId,
+        ),
+      ).length,
+  );
+  expect(perInvoice).toEqual(rows.map(() => 1));
+}
+
 /** The steps of a push, each by the request a sandbox holds while the worker is killed there. */
 const PUSH_STEPS: Array<{
   step: string;
@@ -33,6 +57,8 @@ const PUSH_STEPS: Array<{
   hold: (b: Billing, tenant: Tenant) => Hold;
   tenant?: Parameters<Billing['connectedTenant']>[0];
   acceptance?: Record<string, unknown>;
+  /** What else must hold once the work is finished. */
+  afterwards?: (b: Billing, tenant: Tenant) => Promise<void>;
 }> = [
   {
     step: 'before its create reaches QuickBooks',
@@ -56,6 +82,14 @@ const PUSH_STEPS: Array<{
     fault: 'worker SIGKILLed after the ledger, before delivery and write-back',
     hold: (b, t) => b.qbo.hold({ endpoint: 'POST /attachable', realmId: t.realmId }, 'request'),
     acceptance: { evidence },
+    afterwards: evidenceOncePerInvoice,
+  },
+  {
+    step: 'after QuickBooks attached the acceptance evidence, before the answer arrived',
+    fault: 'worker SIGKILLed while delivering the invoice, after QuickBooks attached the evidence',
+    hold: (b, t) => b.qbo.hold({ endpoint: 'POST /attachable', realmId: t.realmId }, 'response'),
+    acceptance: { evidence },
+    afterwards: evidenceOncePerInvoice,
   },
   {
     step: 'during the HubSpot write-back, after HubSpot made the notes',
@@ -65,7 +99,10 @@ const PUSH_STEPS: Array<{
 ];
 
 describe.concurrent('fault matrix: a worker process SIGKILLed at each step', () => {
-  for (const [i, { step, fault, hold: holdOf, tenant: options, acceptance }] of PUSH_STEPS.entries())
+  for (const [
+    i,
+    { step, fault, hold: holdOf, tenant: options, acceptance, afterwards },
+  ] of PUSH_STEPS.entries())
     it(
       step,
       row(async (b) => {
@@ -81,6 +118,7 @@ describe.concurrent('fault matrix: a worker process SIGKILLed at each step', () 
         hold.release();
         const second = await startWorkerProcess(b);
         await allCreated(tenant, count, { writtenBack: true });
+        await afterwards?.(b, tenant);
         await killWorker(second);
         record(import.meta.filename, await tally(b, tenant, fault, { expected: count, notes: true }));
       }),

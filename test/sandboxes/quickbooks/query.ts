@@ -289,6 +289,19 @@ export function resolveField(record: unknown, path: string): unknown {
   return current;
 }
 
+/**
+ * Every value a path reaches, through lists too: `AttachableRef.EntityRef.value` on an Attachable
+ * (its AttachableRef is a list) matches when any of its references does, as QBO's does.
+ */
+function resolveAll(record: unknown, path: string): unknown[] {
+  const [part, ...rest] = path.split('.');
+  if (Array.isArray(record)) return record.flatMap((item) => resolveAll(item, path));
+  if (rest.length === 0) return [resolveField(record, path)];
+  if (!isRecord(record)) return [];
+  const key = Object.keys(record).find((k) => k.toLowerCase() === part!.toLowerCase());
+  return key === undefined ? [] : resolveAll(record[key], rest.join('.'));
+}
+
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 function comparable(a: unknown, b: Literal): [number, number] | [string, string] | null {
@@ -308,7 +321,10 @@ function comparable(a: unknown, b: Literal): [number, number] | [string, string]
 }
 
 function matches(record: Entity, cond: Condition): boolean {
-  const actual = resolveField(record, cond.field);
+  return resolveAll(record, cond.field).some((actual) => matchesValue(actual, cond));
+}
+
+function matchesValue(actual: unknown, cond: Condition): boolean {
   switch (cond.op) {
     case 'IN':
       return cond.values.some((v) => {

@@ -31,6 +31,8 @@ interface Qbo {
   createItem(i: Json, cb: Cb): void;
   upload(name: string, type: string, body: Buffer, entity: string, id: string, cb: Cb): void;
   changeDataCapture(entities: string[], since: string, cb: Cb): void;
+  createAttachable(a: Json, cb: Cb): void;
+  findAttachables(criteria: Json, cb: Cb): void;
 }
 
 /**
@@ -607,6 +609,33 @@ describe('invoices', () => {
       attachable.AttachableRef,
     );
     expect(sandbox.attachmentContent(REALM, attachable.Id)?.equals(pdf)).toBe(true);
+  });
+
+  it("finds an invoice's note attachments by AttachableRef.EntityRef, as QBO's query does", async () => {
+    const [one, other] = [
+      await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb)),
+      await call((cb) => qbo.createInvoice(invoiceBody(acme.Id), cb)),
+    ];
+    for (const [inv, note] of [
+      [one, 'first'],
+      [other, 'second'],
+    ] as const)
+      await call((cb) =>
+        qbo.createAttachable(
+          { AttachableRef: [{ EntityRef: { type: 'Invoice', value: inv.Id } }], Note: note },
+          cb,
+        ),
+      );
+    const found = await call((cb) =>
+      qbo.findAttachables(
+        [
+          { field: 'AttachableRef.EntityRef.Type', value: 'invoice' },
+          { field: 'AttachableRef.EntityRef.value', value: one.Id },
+        ],
+        cb,
+      ),
+    );
+    expect(found.QueryResponse.Attachable.map((a: Json) => a.Note)).toEqual(['first']);
   });
 
   it('lists changes through CDC', async () => {
