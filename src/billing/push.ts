@@ -346,10 +346,40 @@ async function deliverInvoice(deps: BillingDeps, pushId: string, resumed = false
   const evidence = acceptance.evidence ?? [];
   const email = row.settings.emailInvoices ?? false;
   if (!email && evidence.length === 0) return;
+  // Under the push's lock, so that a job run again while the first is still delivering waits for
+  // it and then finds the push delivered.
+  await withLock(
+    deps.redis,
+    `lock:push:${pushId}`,
+    async () => {
+      const [now] = await deps.db
+        .select({ deliveredAt: invoicePushes.deliveredAt })
+        .from(invoicePushes)
+        .where(eq(invoicePushes.id, pushId));
+      if (!now?.deliveredAt)
+        await deliver(deps, { pushId, tenantId: row.tenantId, invoiceId, acceptance, email }, resumed);
+    },
+    { ttlMs: 10_000, waitMs: 120_000, renew: true },
+  );
+}
+
+async function deliver(
+  deps: BillingDeps,
+  order: {
+    pushId: string;
+    tenantId: string;
+    invoiceId: string;
+    acceptance: typeof acceptances.$inferSelect;
+    email: boolean;
+  },
+  resumed: boolean,
+): Promise<void> {
+  const { pushId, invoiceId, acceptance, email } = order;
+  const evidence = acceptance.evidence ?? [];
   const failed = (what: string) => (error: unknown) =>
     deps.logger.warn({ pushId, err: (error as Error).message }, `invoice created; ${what} failed`);
   const company = await deps.quickbooks
-    .company(row.tenantId)
+    .company(order.tenantId)
     .catch(failed('opening QuickBooks to deliver it'));
   if (!company) return;
   if (evidence.length) {
