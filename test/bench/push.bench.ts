@@ -8,8 +8,8 @@
  * call after 50 ms.
  *
  * Env: DATABASE_URL (else a throwaway embedded PostgreSQL server), REDIS_URL,
- * BENCH_LATENCY (200 acceptances back to back), BENCH_PACED (100 more, one per BENCH_PACE_MS = 600 ms),
- * BENCH_WARMUP (5), BENCH_BACKLOG (1000),
+ * BENCH_LATENCY (200 acceptances back to back), BENCH_PACED (60 more, one per BENCH_PACE_MS = 600 ms),
+ * BENCH_WARMUP (5), BENCH_BACKLOG (600: over a minute of draining at Intuit's pace),
  * BENCH_QBO_LATENCY_MS (50), BENCH_DRAIN_TIMEOUT_S (900).
  */
 
@@ -38,8 +38,8 @@ import { printTable, type Row } from './table.ts';
 
 const LATENCY_N = count('BENCH_LATENCY', 200);
 const WARMUP_N = Math.max(1, count('BENCH_WARMUP', 5));
-const BACKLOG_N = count('BENCH_BACKLOG', 1000);
-const PACED_N = count('BENCH_PACED', 100);
+const BACKLOG_N = count('BENCH_BACKLOG', 600);
+const PACED_N = count('BENCH_PACED', 60);
 const PACE_MS = count('BENCH_PACE_MS', 600);
 const QBO_LATENCY_MS = count('BENCH_QBO_LATENCY_MS', 50);
 const DRAIN_TIMEOUT_MS = count('BENCH_DRAIN_TIMEOUT_S', 900) * 1000;
