@@ -93,6 +93,17 @@ export function record(file: string, row: MatrixRow): void {
   if (row.notes) expect(row.notes.once).toBe(row.notes.of);
 }
 
+/** The common row: `expected` portions invoiced, each with its one HubSpot note, tallied and recorded. */
+export async function recordInvoiced(
+  file: string,
+  b: Billing,
+  tenant: Tenant,
+  fault: string,
+  expected: number,
+): Promise<void> {
+  record(file, await tally(b, tenant, fault, { expected, notes: true }));
+}
+
 /** A failure names the seed the sandbox drew its faults from: FAULT_SEED=<n> npm test replays them. */
 export function nameSeedOnFailure(seed: () => number | undefined): void {
   afterEach(({ task }) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FaultSettings } from '../sandboxes/quickbooks/fault-injection.ts';
 import type { Billing } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
-import { nameSeedOnFailure, record, tally } from './matrix.ts';
+import { nameSeedOnFailure, recordInvoiced } from './matrix.ts';
 import { inOwnBilling, runSeed } from './own-billing.ts';
 import { acceptEvery, allCreated, scheduledDeals } from './portions.ts';
 
@@ -40,10 +40,7 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
       const stats = b.qbo.stats(tenant.realmId);
       expect(stats.byStatus['429'] ?? 0).toBeGreaterThan(0);
       expect((stats.byStatus['500'] ?? 0) + (stats.byStatus['503'] ?? 0)).toBeGreaterThan(0);
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'QuickBooks 429/500/503 on 30 % of calls', { expected: count, notes: true }),
-      );
+      await recordInvoiced(import.meta.filename, b, tenant, 'QuickBooks 429/500/503 on 30 % of calls', count);
     }),
     90_000,
   );
@@ -63,10 +60,7 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
       await share;
       await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
       expect(b.qbo.stats(tenant.realmId).byStatus['0'] ?? 0).toBeGreaterThan(0);
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'QuickBooks timeouts after creating', { expected: count, notes: true }),
-      );
+      await recordInvoiced(import.meta.filename, b, tenant, 'QuickBooks timeouts after creating', count);
     }),
     90_000,
   );
@@ -89,12 +83,12 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
       await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
       // Every late create has landed by now: nothing is still on its way to QuickBooks.
       await new Promise((r) => setTimeout(r, LATE_MS));
-      record(
+      await recordInvoiced(
         import.meta.filename,
-        await tally(b, tenant, 'QuickBooks late finishes (create lands after the timeout)', {
-          expected: count,
-          notes: true,
-        }),
+        b,
+        tenant,
+        'QuickBooks late finishes (create lands after the timeout)',
+        count,
       );
     }),
     90_000,
@@ -110,12 +104,12 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
       await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
       expect(b.qbo.stats(tenant.realmId).byStatus['0'] ?? 0).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 2_000));
-      record(
+      await recordInvoiced(
         import.meta.filename,
-        await tally(b, tenant, 'QuickBooks latency spikes (0–2 s, timeout 1.5 s)', {
-          expected: count,
-          notes: true,
-        }),
+        b,
+        tenant,
+        'QuickBooks latency spikes (0–2 s, timeout 1.5 s)',
+        count,
       );
     }),
     90_000,
@@ -135,10 +129,7 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
       const statuses = b.hs.requests.slice(before).map((r) => r.status);
       expect(statuses).toContain(429);
       expect(statuses).toContain(503);
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'HubSpot 429s and 503s', { expected: count, notes: true }),
-      );
+      await recordInvoiced(import.meta.filename, b, tenant, 'HubSpot 429s and 503s', count);
     }),
     90_000,
   );
@@ -164,10 +155,7 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
         b.qbo.clearFaults(),
       );
       await new Promise((r) => setTimeout(r, LATE_MS));
-      record(
-        import.meta.filename,
-        await tally(b, tenant, 'everything at once', { expected: count, notes: true }),
-      );
+      await recordInvoiced(import.meta.filename, b, tenant, 'everything at once', count);
     }),
     150_000,
   );

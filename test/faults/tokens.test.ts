@@ -4,7 +4,7 @@ import { oauthGrants } from '../../src/store/schema.ts';
 import type { Billing } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
 import { killStarted } from '../support/processes.ts';
-import { nameSeedOnFailure, record, tally } from './matrix.ts';
+import { nameSeedOnFailure, recordInvoiced } from './matrix.ts';
 import { inOwnBilling, runSeed } from './own-billing.ts';
 import { acceptEvery, allCreated, scheduledDeals } from './portions.ts';
 import { killWorker, startWorkerProcess } from './worker-process.ts';
@@ -45,12 +45,12 @@ describe.concurrent('fault matrix: QuickBooks tokens under two worker processes'
       expect(refreshes(b).length).toBeGreaterThan(before);
       expect(refreshes(b).map((r) => r.status)).toEqual(refreshes(b).map(() => 200));
       expect((await grantOf(b, tenant)).status).toBe('active');
-      record(
+      await recordInvoiced(
         import.meta.filename,
-        await tally(b, tenant, 'access token expired mid-run, two worker processes', {
-          expected: count,
-          notes: true,
-        }),
+        b,
+        tenant,
+        'access token expired mid-run, two worker processes',
+        count,
       );
     }),
     90_000,
@@ -82,12 +82,12 @@ describe.concurrent('fault matrix: QuickBooks tokens under two worker processes'
       const grant = await grantOf(b, tenant);
       expect(grant.status).toBe('active');
       expect(grant.refreshToken).not.toBe(rotatedFrom);
-      record(
+      await recordInvoiced(
         import.meta.filename,
-        await tally(b, tenant, 'refresh-token rotation race between two worker processes', {
-          expected: count,
-          notes: true,
-        }),
+        b,
+        tenant,
+        'refresh-token rotation race between two worker processes',
+        count,
       );
     }),
     90_000,

@@ -3,7 +3,7 @@ import { seededRandom } from '../sandboxes/quickbooks/fault-injection.ts';
 import type { Billing } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
 import { QBO_VERIFIER } from '../support/sandbox-env.ts';
-import { nameSeedOnFailure, record, tally } from './matrix.ts';
+import { nameSeedOnFailure, record, recordInvoiced, tally } from './matrix.ts';
 import { inOwnBilling, runSeed } from './own-billing.ts';
 import { allCreated, CONSULTING, scheduledDeals } from './portions.ts';
 
@@ -65,12 +65,12 @@ describe.concurrent('fault matrix: webhooks duplicated and out of order', () => 
       );
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
       await allCreated(tenant, portions.length, { writtenBack: true });
-      record(
+      await recordInvoiced(
         import.meta.filename,
-        await tally(b, tenant, 'duplicate and reordered acceptance webhooks', {
-          expected: portions.length,
-          notes: true,
-        }),
+        b,
+        tenant,
+        'duplicate and reordered acceptance webhooks',
+        portions.length,
       );
     }),
     90_000,
@@ -120,12 +120,12 @@ describe.concurrent('fault matrix: webhooks duplicated and out of order', () => 
       const deliveries = await Promise.all(batches.map((batch) => b.hs.sendWebhookBatch(batch)));
       expect(deliveries.map((d) => d.attempts.at(-1)?.status)).toEqual(deliveries.map(() => 200));
       await allCreated(tenant, events.length, { writtenBack: true });
-      record(
+      await recordInvoiced(
         import.meta.filename,
-        await tally(b, tenant, 'duplicate and reordered HubSpot webhooks (stage → acceptance)', {
-          expected: events.length,
-          notes: true,
-        }),
+        b,
+        tenant,
+        'duplicate and reordered HubSpot webhooks (stage → acceptance)',
+        events.length,
       );
     }),
     90_000,
