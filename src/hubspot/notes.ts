@@ -29,13 +29,21 @@ export async function addNotesOnce(
   notes: NoteRequest[],
 ): Promise<string[]> {
   const ids = new Map<NoteRequest, string>();
-  let uncertain: NoteRequest[] = [];
-  let todo: NoteRequest[] = [];
-  for (const note of notes) {
-    const attempted = `hubspot:note:${portal.tenantId}:${note.key}`;
-    const first = (await deps.redis.set(attempted, '1', 'EX', MARKER_TTL_S, 'NX')) !== null;
-    (first ? todo : uncertain).push(note);
-  }
+  // One marker per note, set all at once: a batch of 100 is not 100 round trips to Redis in turn.
+  const first = await Promise.all(
+    notes.map(
+      async (note) =>
+        (await deps.redis.set(
+          `hubspot:note:${portal.tenantId}:${note.key}`,
+          '1',
+          'EX',
+          MARKER_TTL_S,
+          'NX',
+        )) !== null,
+    ),
+  );
+  let todo = notes.filter((_, i) => first[i]);
+  let uncertain = notes.filter((_, i) => !first[i]);
   for (let round = 1; ; round++) {
     for (const note of uncertain) {
       const existing = await findNote(deps, portal, note.dealId, note.marker);
