@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { BillingDeps } from './billing/deps.ts';
 import type { Config } from './config.ts';
+import { type Clock, systemClock } from './domain/dates.ts';
 import { createHubSpot } from './hubspot/index.ts';
 import { createJobs } from './jobs/index.ts';
 import { createQueues, type Queues } from './jobs/queues.ts';
@@ -23,12 +24,14 @@ export function createContext(base: {
   database: Database;
   redis: Redis;
   encryptionKey: Buffer;
+  clock?: Clock;
 }): AppContext {
   const { config, logger, database, redis, encryptionKey } = base;
   const db = database.db;
   const queues = createQueues({ url: config.redisUrl, prefix: config.redisPrefix }, logger, config.jobs);
   return {
     ...base,
+    clock: base.clock ?? systemClock,
     db,
     queues,
     jobs: createJobs(queues, logger),

@@ -48,15 +48,18 @@ export type AcceptanceOutcome = Awaited<ReturnType<typeof acceptMilestone>>;
  * row, all in one transaction; then queues the push. From the commit on, the invoice cannot be
  * lost: a push the queue did not take is swept from the ledger.
  */
-export async function acceptMilestone(deps: Pick<BillingDeps, 'db' | 'jobs'>, report: AcceptanceReport) {
-  const result = await record(deps.db, report);
+export async function acceptMilestone(
+  deps: Pick<BillingDeps, 'db' | 'jobs' | 'clock'>,
+  report: AcceptanceReport,
+) {
+  const result = await record(deps.db, report, deps.clock.now());
   if (result.pushId) await deps.jobs.invoicePush(result.pushId);
   return result;
 }
 
-async function record(db: Db, report: AcceptanceReport) {
+async function record(db: Db, report: AcceptanceReport, now: Date) {
   try {
-    return await db.transaction((tx) => accept(tx, report));
+    return await db.transaction((tx) => accept(tx, report, now));
   } catch (error) {
     // Two deliveries of one report raced: the loser's insert hit the unique key.
     if (isUniqueViolation(error)) {
@@ -67,7 +70,7 @@ async function record(db: Db, report: AcceptanceReport) {
   }
 }
 
-async function accept(tx: Tx, report: AcceptanceReport) {
+async function accept(tx: Tx, report: AcceptanceReport, now: Date) {
   const repeated = await previous(tx, report);
   if (repeated) return repeated;
 
@@ -132,7 +135,7 @@ async function accept(tx: Tx, report: AcceptanceReport) {
     })
     .returning();
   if (remainderRow) await snapshot(tx, current, { ...cause, reason: `partial acceptance of "${open.name}"` });
-  const pushId = await recordPush(tx, schedule, milestone, acceptance!.id, report.acceptedAt);
+  const pushId = await recordPush(tx, schedule, milestone, acceptance!.id, report.acceptedAt, now);
   return {
     outcome: 'accepted' as const,
     acceptanceId: acceptance!.id,

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { type CalendarDate, today } from '../domain/dates.ts';
+import type { CalendarDate } from '../domain/dates.ts';
 import { AGING_BUCKETS, type AgingBucket } from '../domain/forecast.ts';
 import { moneyView } from '../schedules/view.ts';
 import type { Queryable } from '../store/db.ts';
@@ -31,8 +31,8 @@ const bucketSums = (asOf: CalendarDate) => {
 export async function receivablesAging(
   db: Queryable,
   tenantId: string,
-  filters: PortfolioFilters = {},
-  asOf: CalendarDate = today(),
+  filters: PortfolioFilters,
+  asOf: CalendarDate,
 ) {
   const rows = await db
     .select({

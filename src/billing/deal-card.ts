@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { billingSummary } from '../domain/billing-summary.ts';
-import { today } from '../domain/dates.ts';
+import type { CalendarDate } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
 import { triggerStagesFor } from '../domain/templates.ts';
@@ -33,6 +33,7 @@ export async function dealCard(
   opts: { waitMs?: number } = {},
 ) {
   const { db, tenant } = caller;
+  const asOf = deps.clock.today();
   const deal = await dealOrNothing(deps, caller, dealId, opts.waitMs);
   const schedule = await findSchedule(db, tenant.id, dealId);
   const rows = schedule ? await milestonesOf(db, schedule.id) : [];
@@ -68,7 +69,7 @@ export async function dealCard(
             error: push.status === 'failed' ? push.errorMessage : null,
             paid: moneyView(push.paidAmount, push.currency),
             dueDate: push.dueDate,
-            overdue: overdue(push),
+            overdue: overdue(push, asOf),
             discrepancy: push.discrepancy,
           },
         ],
@@ -123,7 +124,7 @@ export async function dealCard(
           message: `"${m.name}" is accepted, not yet invoiced`,
         });
       const push = byMilestone.get(m.id);
-      if (push && overdue(push))
+      if (push && overdue(push, asOf))
         attention.push({
           code: 'overdue',
           milestoneId: m.id,
@@ -147,7 +148,7 @@ export async function dealCard(
     schedule,
     rows,
     pushes.filter((p) => p.status === 'created').map(summaryInvoice),
-    today(),
+    asOf,
   );
   const currency = schedule?.currency ?? deal?.currency ?? 'USD';
   const received = {
@@ -194,5 +195,5 @@ type PushRow = typeof invoicePushes.$inferSelect;
 const outstandingOf = (p: PushRow) => Math.max(0, p.amount - Math.min(p.paidAmount, p.amount));
 
 /** Due before today and not paid in full. */
-const overdue = (p: PushRow) =>
-  p.status === 'created' && p.dueDate !== null && p.dueDate < today() && outstandingOf(p) > 0;
+const overdue = (p: PushRow, asOf: CalendarDate) =>
+  p.status === 'created' && p.dueDate !== null && p.dueDate < asOf && outstandingOf(p) > 0;

@@ -10,7 +10,7 @@ import type { BillingDeps } from './deps.ts';
 
 /** What a HubSpot deal change did to billing, for the inbox row. */
 export async function applyDealChange(
-  deps: Pick<BillingDeps, 'db' | 'jobs'>,
+  deps: Pick<BillingDeps, 'db' | 'jobs' | 'clock'>,
   tenant: Tenant,
   event: HubSpotEvent,
   change: DealChange,
@@ -32,7 +32,7 @@ export async function applyDealChange(
 
 /** A milestone mapped to the deal's new stage is accepted, once, however often HubSpot says so. */
 async function stageChanged(
-  deps: Pick<BillingDeps, 'db' | 'jobs'>,
+  deps: Pick<BillingDeps, 'db' | 'jobs' | 'clock'>,
   tenant: Tenant,
   e: HubSpotEvent,
   dealId: string,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import type { Clock } from '../domain/dates.ts';
 import type { HubSpot } from '../hubspot/index.ts';
 import type { Logger } from '../log.ts';
 import type { QuickBooks } from '../quickbooks/index.ts';
@@ -20,6 +21,7 @@ export interface BillingJobs {
 /** What the billing layer works with: storage, the two platforms, and its background jobs. */
 export interface BillingDeps {
   config: Config;
+  clock: Clock;
   db: Db;
   redis: Redis;
   logger: Logger;

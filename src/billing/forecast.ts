@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { addDays, type CalendarDate, today } from '../domain/dates.ts';
+import { addDays, type CalendarDate } from '../domain/dates.ts';
 import { markWeeks, weekOf, weeksFrom } from '../domain/forecast.ts';
 import { moneyView } from '../schedules/view.ts';
 import { type Queryable, rowsOf } from '../store/db.ts';
@@ -90,8 +90,8 @@ function cashSources(tenantId: string, filters: PortfolioFilters, asOf: Calendar
 export async function cashForecast(
   db: Queryable,
   tenantId: string,
-  filters: PortfolioFilters = {},
-  asOf: CalendarDate = today(),
+  filters: PortfolioFilters,
+  asOf: CalendarDate,
 ) {
   const thisWeek = weekOf(asOf);
   const parts = await Promise.all(
@@ -144,8 +144,8 @@ export async function forecastWeek(
   tenantId: string,
   week: CalendarDate,
   currency: string,
-  filters: PortfolioFilters = {},
-  asOf: CalendarDate = today(),
+  filters: PortfolioFilters,
+  asOf: CalendarDate,
 ) {
   const rows = await rowsOf<{
     deal_id: string;

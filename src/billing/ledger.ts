@@ -20,6 +20,7 @@ export async function recordPush(
   milestone: MilestoneRow,
   acceptanceId: string,
   acceptedAt: Date,
+  now: Date,
 ): Promise<string> {
   const [tenant] = await tx
     .update(tenants)
@@ -28,7 +29,7 @@ export async function recordPush(
     .returning({ number: tenants.nextDocNumber, settings: tenants.settings });
   const prefix = tenant!.settings.docNumberPrefix ?? 'MB-';
   const docNumber = `${prefix}${tenant!.number - 1}`.slice(0, DOC_NUMBER_MAX);
-  const invoiceDate = today(acceptedAt > new Date() ? new Date() : acceptedAt);
+  const invoiceDate = today(acceptedAt > now ? now : acceptedAt);
   const amount =
     milestone.kind === 'retainage_release'
       ? milestone.amount

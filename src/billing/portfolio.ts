@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm';
-import { type CalendarDate, today } from '../domain/dates.ts';
+import type { CalendarDate } from '../domain/dates.ts';
 import { displayMoney } from '../domain/money.ts';
 import { moneyView } from '../schedules/view.ts';
 import type { Queryable } from '../store/db.ts';
@@ -18,8 +18,8 @@ const ATTENTION_LIMIT = 200;
 export async function portfolio(
   db: Queryable,
   tenantId: string,
-  filters: PortfolioFilters = {},
-  asOf = today(),
+  filters: PortfolioFilters,
+  asOf: CalendarDate,
 ) {
   const filtered = filterConditions(filters);
 

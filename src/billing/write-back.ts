@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { type BillingSummary, billingSummary } from '../domain/billing-summary.ts';
-import { today } from '../domain/dates.ts';
+import type { CalendarDate } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
 import { displayMoney } from '../domain/money.ts';
 import { formatPercent, HUNDRED_PERCENT } from '../domain/percent.ts';
@@ -70,7 +70,7 @@ async function writeBatch(deps: BillingDeps, pushes: CreatedPush[]): Promise<Map
   const deals = await Promise.all(
     dealIds.map(async (dealId) => ({
       dealId,
-      summary: await dealBillingSummary(db, pushes[0]!.tenantId, dealId),
+      summary: await dealBillingSummary(db, pushes[0]!.tenantId, dealId, deps.clock.today()),
     })),
   );
   const { notFound } = await deps.hubspot.writeBillingSummaries(portal, deals);
@@ -118,6 +118,7 @@ export async function dealBillingSummary(
   db: Queryable,
   tenantId: string,
   dealId: string,
+  asOf: CalendarDate,
 ): Promise<BillingSummary> {
   const schedule = await findSchedule(db, tenantId, dealId);
   if (!schedule) return billingSummary(undefined, [], []);
@@ -137,7 +138,7 @@ export async function dealBillingSummary(
           ),
         )
     : [];
-  return billingSummary(schedule, rows, invoices.map(summaryInvoice), today());
+  return billingSummary(schedule, rows, invoices.map(summaryInvoice), asOf);
 }
 
 /**

@@ -28,3 +28,19 @@ export function addDays(date: CalendarDate, days: number): CalendarDate {
 export function today(now: Date = new Date()): CalendarDate {
   return now.toISOString().slice(0, 10);
 }
+
+/**
+ * Where "now" comes from for business dates (overdue, invoice dates, forecasts): the system's in
+ * production, a fixed one in tests so a fixture's due date means the same on every day it runs.
+ */
+export interface Clock {
+  now(): Date;
+  today(): CalendarDate;
+}
+
+const clockOf = (now: () => Date): Clock => ({ now, today: () => today(now()) });
+
+export const systemClock = clockOf(() => new Date());
+
+/** A clock stopped at `instant` (an ISO date or date-time). */
+export const fixedClock = (instant: string) => clockOf(() => new Date(instant));

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { resumeWaiting, WAITING_FOR } from '../billing/retry.ts';
-import { today } from '../domain/dates.ts';
+import type { Clock } from '../domain/dates.ts';
 import type { Db } from '../store/db.ts';
 import { stalePending } from '../store/inbox.ts';
 import { invoicePushes, tenants } from '../store/schema.ts';
@@ -77,7 +77,8 @@ export async function sweepPushes(deps: { db: Db; jobs: Jobs }, olderThanMs = 60
 const RESUME_UNAVAILABLE_AFTER_MS = 15 * 60_000;
 
 /** Queues today's overdue reminders of each tenant whose policy is on; one job per tenant and day. */
-export async function sweepReminders(deps: { db: Db; jobs: Jobs }, asOf = today()): Promise<number> {
+export async function sweepReminders(deps: { db: Db; jobs: Jobs; clock: Clock }): Promise<number> {
+  const asOf = deps.clock.today();
   const rows = await deps.db
     .select({ id: tenants.id })
     .from(tenants)

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dealBillingSummary, writeBack } from '../../src/billing/write-back.ts';
+import { fixedClock } from '../../src/domain/dates.ts';
 import type { MilestoneEvent } from '../../src/domain/lifecycle.ts';
 import { parseAmount } from '../../src/domain/money.ts';
 import { billingPropertyValues, SCOPES } from '../../src/hubspot/index.ts';
@@ -15,15 +16,20 @@ import { eventually } from '../support/net.ts';
 
 let hs: HubSpotSandbox;
 let t: TestApp;
+/** The fixtures' invoice is dated 2026-11-03, due 2026-12-03: today is before it is due. */
+const TODAY = '2026-11-20';
 
 beforeAll(async () => {
   hs = await startHubSpotSandbox();
-  t = await startTestApp({
-    HUBSPOT_CLIENT_ID: hs.clientId,
-    HUBSPOT_CLIENT_SECRET: hs.clientSecret,
-    HUBSPOT_API_BASE_URL: hs.url,
-    QBO_ENVIRONMENT: 'sandbox',
-  });
+  t = await startTestApp(
+    {
+      HUBSPOT_CLIENT_ID: hs.clientId,
+      HUBSPOT_CLIENT_SECRET: hs.clientSecret,
+      HUBSPOT_API_BASE_URL: hs.url,
+      QBO_ENVIRONMENT: 'sandbox',
+    },
+    { clock: fixedClock(`${TODAY}T12:00:00Z`) },
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -410,7 +416,7 @@ describe('write-back of a created invoice to HubSpot', () => {
 });
 
 const dealBillingProperties = async (db: typeof t.database.db, tenantId: string, dealId: string) =>
-  billingPropertyValues(await dealBillingSummary(db, tenantId, dealId));
+  billingPropertyValues(await dealBillingSummary(db, tenantId, dealId, TODAY));
 
 describe('dealBillingProperties', () => {
   it('follows the schedule from draft through active and attention to complete, with paid amounts', async () => {

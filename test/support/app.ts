@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import supertest from 'supertest';
 import { parseConfig } from '../../src/config.ts';
 import { createContext } from '../../src/context.ts';
+import type { Clock } from '../../src/domain/dates.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { connectRedis } from '../../src/redis/connect.ts';
@@ -9,7 +10,14 @@ import { createApiKey, ensureTenant } from '../../src/tenants/repository.ts';
 import { freshDatabase } from './db.ts';
 
 /** The real app over a real database and Redis, plus a helper to make tenants with API keys. */
-export async function startTestApp(env: Record<string, string> = {}, opts: { server?: boolean } = {}) {
+/**
+ * `clock` sets "today" for business dates (due, overdue, invoice dates): a test whose fixtures carry
+ * fixed dates names the day it was written for, so it means the same on every day it runs.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { server?: boolean; clock?: Clock } = {},
+) {
   const config = parseConfig({
     NODE_ENV: 'test',
     REDIS_URL: process.env.REDIS_URL,
@@ -22,7 +30,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { ser
   const redis = connectRedis(config.redisUrl, logger, config.redisPrefix);
   const encryptionKey = randomBytes(32);
   // Test files run in parallel on one Redis: each app has its own namespace (REDIS_PREFIX).
-  const ctx = createContext({ config, database, redis, logger, encryptionKey });
+  const ctx = createContext({ config, database, redis, logger, encryptionKey, clock: opts.clock });
   const { queues } = ctx;
   const app = createApp(ctx);
   const http = supertest(app);

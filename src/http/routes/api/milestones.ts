@@ -60,7 +60,7 @@ export function milestoneRoutes(ctx: AppContext): Router {
       sourceEventId: req.header('idempotency-key') ?? newId('manual'),
       milestone: { id },
       portion,
-      acceptedAt: input.acceptedAt ? new Date(input.acceptedAt) : new Date(),
+      acceptedAt: input.acceptedAt ? new Date(input.acceptedAt) : ctx.clock.now(),
       acceptedBy: input.acceptedBy ?? {},
       evidence: input.evidence,
       note: input.note,

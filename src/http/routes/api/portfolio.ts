@@ -42,11 +42,11 @@ export function portfolioRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get('/portfolio', async (req, res) => {
     const { db, tenant } = callerOf(res);
-    res.json(await portfolio(db, tenant.id, portfolioFilters(req)));
+    res.json(await portfolio(db, tenant.id, portfolioFilters(req), ctx.clock.today()));
   });
   router.get('/portfolio/forecast', async (req, res) => {
     const { db, tenant } = callerOf(res);
-    res.json(await cashForecast(db, tenant.id, portfolioFilters(req)));
+    res.json(await cashForecast(db, tenant.id, portfolioFilters(req), ctx.clock.today()));
   });
   /** The deals behind one week of the forecast (`currency` names whose chart the week is in). */
   router.get('/portfolio/forecast/weeks/:week', async (req, res) => {
@@ -57,11 +57,11 @@ export function portfolioRoutes(ctx: AppContext): Router {
       throw new HttpProblem('invalid_request', 'currency: required (the chart the week belongs to)', [
         { path: 'currency', code: 'required', message: 'currency: required' },
       ]);
-    res.json(await forecastWeek(db, tenant.id, week, currency, filters));
+    res.json(await forecastWeek(db, tenant.id, week, currency, filters, ctx.clock.today()));
   });
   router.get('/portfolio/aging', async (req, res) => {
     const { db, tenant } = callerOf(res);
-    res.json(await receivablesAging(db, tenant.id, portfolioFilters(req)));
+    res.json(await receivablesAging(db, tenant.id, portfolioFilters(req), ctx.clock.today()));
   });
   /** "Open portfolio" in the card or settings: a single-use link (5 minutes) that signs a browser in. */
   router.post('/portfolio-link', async (_req, res) => {

@@ -2,7 +2,6 @@ import { type Response, Router } from 'express';
 import { z } from 'zod';
 import { dealCard } from '../../../billing/deal-card.ts';
 import type { AppContext } from '../../../context.ts';
-import { today } from '../../../domain/dates.ts';
 import { DomainError } from '../../../domain/errors.ts';
 import type { Deal } from '../../../hubspot/index.ts';
 import {
@@ -194,7 +193,7 @@ export function scheduleRoutes(ctx: AppContext): Router {
       ...rest,
       ...contract,
       templateKey: input.template,
-      startDate: input.startDate ?? today(),
+      startDate: input.startDate ?? ctx.clock.today(),
       triggerStages: pipeline
         ? await ctx.hubspot.dealStages(portalOf(callerOf(res).tenant), pipeline, { waitMs: HUBSPOT_WAIT_MS })
         : [],

@@ -17,7 +17,7 @@ export function agingPageRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get('/app/aging', requireSession(ctx.db), async (req, res) => {
     const page = await pageContext(ctx, req, res);
-    const data = await receivablesAging(ctx.db, page.tenant.id, page.filters);
+    const data = await receivablesAging(ctx.db, page.tenant.id, page.filters, ctx.clock.today());
     const head = `<tr><th scope="col">Customer</th>${data.buckets
       .map((b) => `<th scope="col" class="n">${BUCKET_WORDS[b]}</th>`)
       .join('')}<th scope="col" class="n">Total</th></tr>`;

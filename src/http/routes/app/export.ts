@@ -47,7 +47,7 @@ const tables: Record<
   (ctx: AppContext, tenantId: string, f: Filters) => Promise<Rows>
 > = {
   async attention(ctx, tenantId, f) {
-    const { needsAttention } = await portfolio(ctx.db, tenantId, f);
+    const { needsAttention } = await portfolio(ctx.db, tenantId, f, ctx.clock.today());
     return [
       [
         'Deal ID',
@@ -78,7 +78,7 @@ const tables: Record<
     ];
   },
   async receivables(ctx, tenantId, f) {
-    const { received } = await portfolio(ctx.db, tenantId, f);
+    const { received } = await portfolio(ctx.db, tenantId, f, ctx.clock.today());
     return [
       ['Currency', 'Invoiced', 'Paid', 'Outstanding', 'Overdue'],
       ...received.map((r) => [
@@ -91,14 +91,14 @@ const tables: Record<
     ];
   },
   async status(ctx, tenantId, f) {
-    const { byStatus } = await portfolio(ctx.db, tenantId, f);
+    const { byStatus } = await portfolio(ctx.db, tenantId, f, ctx.clock.today());
     return [
       ['Currency', 'Status', 'Milestones', 'Amount'],
       ...byStatus.map((r) => [r.currency, r.status, r.count, r.amount.amount]),
     ];
   },
   async forecast(ctx, tenantId, f) {
-    const { currencies } = await cashForecast(ctx.db, tenantId, f);
+    const { currencies } = await cashForecast(ctx.db, tenantId, f, ctx.clock.today());
     return [
       ['Currency', 'Week of', 'Kind', 'Mark', 'Amount'],
       ...currencies.flatMap((c) =>
@@ -107,7 +107,7 @@ const tables: Record<
     ];
   },
   async aging(ctx, tenantId, f) {
-    const { customers } = await receivablesAging(ctx.db, tenantId, f);
+    const { customers } = await receivablesAging(ctx.db, tenantId, f, ctx.clock.today());
     return [
       [
         'Currency',

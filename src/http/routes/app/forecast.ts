@@ -28,9 +28,16 @@ export function forecastPageRoutes(ctx: AppContext): Router {
     const page = await pageContext(ctx, req, res);
     const pick = PickedWeek.safeParse(req.query);
     const [data, picked] = await Promise.all([
-      cashForecast(ctx.db, page.tenant.id, page.filters),
+      cashForecast(ctx.db, page.tenant.id, page.filters, ctx.clock.today()),
       pick.success
-        ? forecastWeek(ctx.db, page.tenant.id, pick.data.week, pick.data.weekCurrency, page.filters)
+        ? forecastWeek(
+            ctx.db,
+            page.tenant.id,
+            pick.data.week,
+            pick.data.weekCurrency,
+            page.filters,
+            ctx.clock.today(),
+          )
         : undefined,
     ]);
     res.type('html').send(

@@ -31,7 +31,7 @@ export function portfolioPageRoutes(ctx: AppContext): Router {
 
   router.get('/app/portfolio', session, async (req, res) => {
     const page = await pageContext(ctx, req, res);
-    const data = await portfolio(ctx.db, page.tenant.id, page.filters);
+    const data = await portfolio(ctx.db, page.tenant.id, page.filters, ctx.clock.today());
     const done = typeof req.query.done === 'string' ? req.query.done.slice(0, 200) : undefined;
     const csrf = page.session.shareLinkId ? undefined : csrfToken(ctx.encryptionKey, req.header('cookie'));
     res.type('html').send(
