@@ -44,7 +44,10 @@ export async function rollUpPending(
     try {
       const deals: { dealId: string; summary: BillingSummary }[] = [];
       for (const dealId of dealIds)
-        deals.push({ dealId, summary: await dealBillingSummary(deps.db, tenantId, dealId, deps.clock.today()) });
+        deals.push({
+          dealId,
+          summary: await dealBillingSummary(deps.db, tenantId, dealId, deps.clock.today()),
+        });
       const result = await deps.hubspot.writeBillingSummaries(portalOf(tenant), deals);
       written += result.written.length;
       gone += result.notFound.length;
