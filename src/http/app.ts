@@ -5,7 +5,7 @@ import { requireCardSignature } from './card-auth.ts';
 import { errorHandler, HttpProblem } from './problem.ts';
 import { requestLog } from './request-log.ts';
 import { milestoneRoutes } from './routes/api/milestones.ts';
-import { portfolioRoutes } from './routes/api/portfolio.ts';
+import { PORTFOLIO_FILTERS, portfolioRoutes } from './routes/api/portfolio.ts';
 import { scheduleRoutes } from './routes/api/schedules.ts';
 import { templateRoutes } from './routes/api/templates.ts';
 import { agingPageRoutes } from './routes/app/aging.ts';
@@ -24,6 +24,10 @@ import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 import { quickbooksWebhookRoute } from './routes/webhooks/quickbooks.ts';
 import { securityHeaders } from './security.ts';
 import { refuseControlCharacters } from './validate.ts';
+
+/** The card routes that take query parameters of their own: the portfolio's filters. */
+const cardQueryKeys = (method: string, path: string) =>
+  method === 'GET' && /^\/portfolio(\/|$)/.test(path) ? PORTFOLIO_FILTERS : [];
 
 /** The web process's express app; tests drive it with supertest over a real database. */
 export function createApp(deps: AppContext) {
@@ -55,7 +59,7 @@ export function createApp(deps: AppContext) {
 
   // The same use cases for the HubSpot app card, authenticated by HubSpot's signature instead.
   const card = express.Router();
-  card.use(requireCardSignature(deps), refuseControlCharacters());
+  card.use(requireCardSignature(deps, cardQueryKeys), refuseControlCharacters());
   card.use(
     templateRoutes(),
     scheduleRoutes(deps),

@@ -29,15 +29,17 @@ export const callerOf = (res: { locals: Record<string, unknown> }) => res.locals
 
 /**
  * Settings and templates change what every user of the portal gets: only for callers who may
- * manage the app (an API key, or a HubSpot user with HubSpot's app-management permission).
+ * manage the app. An API key may (an admin issued it); a card caller's rights are asked of HubSpot
+ * (`mayManageApp` is then the check, which refuses with its reason).
  */
-export const requireAppManager: RequestHandler = (_req, res, next) => {
-  if (res.locals.mayManageApp !== true) {
+export const requireAppManager: RequestHandler = async (_req, res, next) => {
+  const may = res.locals.mayManageApp as true | (() => Promise<void>) | undefined;
+  if (typeof may === 'function') await may();
+  else if (may !== true)
     throw new HttpProblem(
       'forbidden',
-      "only HubSpot users who may manage apps in this portal can change the app's settings and templates; ask a super admin",
+      "only the portal's app managers can change the app's settings and templates",
     );
-  }
   next();
 };
 

@@ -1,24 +1,40 @@
 import { createHash } from 'node:crypto';
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { hubspotApp, verifyV3 } from '../hubspot/index.ts';
 import type { Caller } from '../schedules/service.ts';
 import { findTenantByPortal } from '../tenants/repository.ts';
+import { confirmAppManager } from './app-managers.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
- * What the card puts in the URL from its `context`; signed with the rest of the URL, so it cannot
- * be altered on the way. HubSpot may add `appId` itself.
+ * What HubSpot's proxy appends to every `hubspot.fetch` URL, inside what it signs (README, "How card
+ * requests are authenticated"). The card writes none of them: a value the card's code writes is
+ * whatever the browser it runs in chose.
  */
-const CardQuery = z.looseObject({
+const HubSpotAdds = z.object({
   portalId: z.string().regex(/^\d{1,20}$/, 'must be a HubSpot portal id'),
   userId: z.string().regex(/^\d{1,20}$/, 'must be a HubSpot user id'),
   userEmail: z.email().optional(),
-  appId: z.string().optional(),
-  /** `context.user.permissions`, comma-separated: HubSpot's word on who may manage apps. */
-  permissions: z.string().max(500).optional(),
+  appId: z
+    .string()
+    .regex(/^\d{1,20}$/, 'must be a HubSpot app id')
+    .optional(),
 });
+const HUBSPOT_KEYS = new Set(Object.keys(HubSpotAdds.shape));
+
+/**
+ * A card URL carries HubSpot's four keys and at most a route's own few (the portfolio's four
+ * filters): anything longer is not a request our card makes.
+ */
+export const MAX_CARD_QUERY_KEYS = 12;
+
+/**
+ * The query keys each card route declares besides HubSpot's; every other route takes none.
+ * Paths are relative to /card/v1.
+ */
+export type DeclaredQuery = (method: string, path: string) => readonly string[];
 
 /** How long a signature is honoured (5 minutes old, 30 s ahead): a replay within it is refused. */
 const SIGNATURE_LIFETIME_MS = 5 * 60_000 + 30_000;
@@ -39,16 +55,14 @@ async function firstArrival(ctx: AppContext, signature: string): Promise<boolean
   }
 }
 
-/** The permission HubSpot gives users who may install and manage apps in the portal. */
-export const MANAGE_APPS = 'integrations-management-write';
-
 /**
  * Requests from the app card and settings page (`hubspot.fetch`): no cookies, no headers of ours,
  * so the v3 signature over method, full URL, raw body and timestamp is what proves HubSpot sent them
- * for this app (it is made with the app's client secret). The portal, and the HubSpot user recorded
- * as the actor of every change, come from the signed URL.
+ * for this app. The portal and the user come from the keys HubSpot appends; the raw query is read
+ * here, whole, so that no key can hide behind a parser's limit, and a key given twice (the card's
+ * copy beside HubSpot's), a key the route does not declare, or too many keys are refused.
  */
-export function requireCardSignature(ctx: AppContext): RequestHandler[] {
+export function requireCardSignature(ctx: AppContext, declared: DeclaredQuery): RequestHandler[] {
   return [
     express.raw({ type: () => true, limit: '1mb' }),
     async (req, res, next) => {
@@ -63,41 +77,76 @@ export function requireCardSignature(ctx: AppContext): RequestHandler[] {
       });
       if (!check.ok)
         throw new HttpProblem('invalid_signature', `HubSpot signature rejected: ${check.reason}`);
+      const query = cardQuery(req, declared(req.method, req.path));
+      const hubspot = HubSpotAdds.safeParse(query.hubspot);
+      if (!hubspot.success)
+        throw new HttpProblem(
+          'forbidden',
+          `the request does not carry what HubSpot adds to a card request (${hubspot.error.issues
+            .map((i) => `${i.path.join('.')}: ${i.message}`)
+            .join('; ')})`,
+        );
+      const who = hubspot.data;
+      if (who.appId && ctx.config.hubspot.appId && who.appId !== ctx.config.hubspot.appId)
+        throw new HttpProblem('forbidden', `the request is for app ${who.appId}, not this one`);
       if (UNSAFE.has(req.method) && !(await firstArrival(ctx, req.header('x-hubspot-signature-v3')!)))
         throw new HttpProblem(
           'invalid_signature',
           'HubSpot signature rejected: this signed request was already received (a replay)',
         );
-      const query = CardQuery.parse(singleValued(req.query));
-      if (query.appId && ctx.config.hubspot.appId && query.appId !== ctx.config.hubspot.appId)
-        throw new HttpProblem('forbidden', `the request is for app ${query.appId}, not this one`);
-      const tenant = await findTenantByPortal(ctx.db, query.portalId);
+      const tenant = await findTenantByPortal(ctx.db, who.portalId);
       if (!tenant)
-        throw new HttpProblem('not_found', `the app is not installed in HubSpot portal ${query.portalId}`);
+        throw new HttpProblem('not_found', `the app is not installed in HubSpot portal ${who.portalId}`);
+      // Routes read only their own keys; HubSpot's are not filters.
+      Object.defineProperty(req, 'query', { value: query.own, configurable: true, writable: true });
       req.body = raw.length ? parseJson(raw) : undefined;
-      const who = `hubspot_user:${query.userId}${query.userEmail ? ` <${query.userEmail}>` : ''}`;
-      res.locals.caller = { db: ctx.db, tenant, actor: who } satisfies Caller;
-      res.locals.mayManageApp = (query.permissions ?? '').split(',').includes(MANAGE_APPS);
+      const actor = `hubspot_user:${who.userId}${who.userEmail ? ` <${who.userEmail}>` : ''}`;
+      res.locals.caller = { db: ctx.db, tenant, actor } satisfies Caller;
+      res.locals.mayManageApp = () => confirmAppManager(ctx, tenant, who.userId);
       next();
     },
   ];
 }
 
 /**
- * The card puts portalId and userId in the URL from its context; whether HubSpot appends them to
- * a hubspot.fetch URL as well is not settled (shared/reference/hubspot.md §6.2). A parameter that
- * comes twice is taken when both say the same, and refused when they differ: one of them is not
- * HubSpot's word, and the first or the last may be the one a user slipped into the URL.
+ * The signed URL's query, split on `&` and `=` and percent-decoded by the app itself, every key
+ * counted (a parser with a key limit would drop what follows it).
  */
-function singleValued(query: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(query).map(([key, value]) => {
-      if (!Array.isArray(value)) return [key, value];
-      if (new Set(value.map(String)).size > 1)
-        throw new HttpProblem('forbidden', `${key} is given ${value.length} times with different values`);
-      return [key, value[0]];
-    }),
-  );
+function cardQuery(req: Request, routeKeys: readonly string[]) {
+  const search = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  const pairs = search === '' ? [] : search.split('&');
+  if (pairs.length > MAX_CARD_QUERY_KEYS)
+    throw new HttpProblem(
+      'forbidden',
+      `the query has ${pairs.length} parameters; a card request has at most ${MAX_CARD_QUERY_KEYS}`,
+    );
+  const hubspot: Record<string, string> = {};
+  const own: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = decode(at < 0 ? pair : pair.slice(0, at));
+    const value = at < 0 ? '' : decode(pair.slice(at + 1));
+    const into = HUBSPOT_KEYS.has(key) ? hubspot : routeKeys.includes(key) ? own : undefined;
+    if (!into)
+      throw new HttpProblem(
+        'forbidden',
+        `the query parameter "${key.slice(0, 40)}" is not one this route takes${
+          routeKeys.length ? ` (it takes ${routeKeys.join(', ')})` : ''
+        }`,
+      );
+    if (Object.hasOwn(into, key))
+      throw new HttpProblem('forbidden', `the query parameter ${key} is given more than once`);
+    into[key] = value;
+  }
+  return { hubspot, own };
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    throw new HttpProblem('forbidden', 'the query is not valid percent-encoding');
+  }
 }
 
 function parseJson(raw: Buffer): unknown {

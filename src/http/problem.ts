@@ -33,6 +33,7 @@ const STATUS: Record<string, number> = {
   unknown_deal: 404,
   hubspot_busy: 503,
   hubspot_error: 502,
+  hubspot_forbidden: 502,
   hubspot_unavailable: 502,
   quickbooks_not_connected: 409,
   quickbooks_reconnect_required: 409,

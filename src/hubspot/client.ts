@@ -173,6 +173,8 @@ function asDomainError(error: unknown): Error {
   const body = (error as { body?: { message?: string } }).body;
   const message = body?.message ?? (error as Error).message;
   if (status === 404) return new DomainError('hubspot_not_found', `HubSpot: ${message}`);
+  // A scope the portal did not grant, or a feature its subscription lacks.
+  if (status === 403) return new DomainError('hubspot_forbidden', `HubSpot refused the app: ${message}`);
   const code =
     status === 429
       ? 'rate_limited'

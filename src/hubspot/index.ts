@@ -9,6 +9,7 @@ import { type DealStage, dealStages } from './pipelines.ts';
 import { ensureBillingProperties, writeBillingSummaries } from './properties.ts';
 import { createTask, type TaskRequest } from './tasks.ts';
 import { hubspotTokens, issued } from './tokens.ts';
+import { type PortalUser, portalRoles, portalUser } from './users.ts';
 
 export type { HubSpotDeps, Portal } from './client.ts';
 export { HUBSPOT_PACE } from './client.ts';
@@ -21,6 +22,7 @@ export type { DealStage } from './pipelines.ts';
 export { BILLING_PROPERTIES, billingPropertyValues } from './properties.ts';
 export { verifyV3 } from './signature.ts';
 export type { TaskRequest } from './tasks.ts';
+export type { PortalUser } from './users.ts';
 
 /** What the HubSpot install's code exchange learned: the portal, who installed, their grant. */
 export interface Installation {
@@ -58,6 +60,10 @@ export interface HubSpot {
   addNotes(portal: Portal, notes: { dealId: string; body: string }[]): Promise<{ ids: (string | null)[] }>;
   /** A task on the deal for its owner; not repeated when its outcome is unknown. */
   createTask(portal: Portal, task: TaskRequest): Promise<string>;
+  /** A user of the portal with their rights, as HubSpot's user provisioning has them (cached five minutes). */
+  user(portal: Portal, userId: string, opts?: { waitMs?: number }): Promise<PortalUser>;
+  /** The portal's roles. */
+  roles(portal: Portal, opts?: { waitMs?: number }): Promise<{ id: string; name: string }[]>;
 }
 
 export function createHubSpot(deps: HubSpotDeps): HubSpot {
@@ -90,21 +96,26 @@ export function createHubSpot(deps: HubSpotDeps): HubSpot {
     accessToken: conn.accessToken,
     deal: (portal, dealId, opts) =>
       fetchDeal(conn, portal, dealId, {
-        deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
+        deadline: deadlineOf(opts),
       }),
     recentDeal: (portal, dealId) => recentDeal(conn, portal, dealId),
     dealStages: (portal, pipelineId, opts) =>
       dealStages(conn, portal, pipelineId, {
-        deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
+        deadline: deadlineOf(opts),
       }),
     dealDirectory: (portal, opts) =>
       dealDirectory(conn, portal, {
-        deadline: opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs,
+        deadline: deadlineOf(opts),
       }),
     ensureBillingProperties: (portal) => ensureBillingProperties(conn, portal),
     writeBillingSummaries: (portal, deals) => writeBillingSummaries(conn, portal, deals),
     addNotesOnce: (portal, notes) => addNotesOnce(conn, portal, notes),
     addNotes: (portal, notes) => addNotes(conn, portal, notes),
     createTask: (portal, task) => createTask(conn, portal, task),
+    user: (portal, userId, opts) => portalUser(conn, portal, userId, deadlineOf(opts)),
+    roles: (portal, opts) => portalRoles(conn, portal, deadlineOf(opts)),
   };
 }
+
+const deadlineOf = (opts?: { waitMs?: number }) =>
+  opts?.waitMs === undefined ? undefined : Date.now() + opts.waitMs;

@@ -13,8 +13,11 @@ export const SCOPES = [
   'crm.schemas.deals.write',
 ];
 
-/** Granted where the installer may: owners' names in the portfolio's filter (ids without it). */
-export const OPTIONAL_SCOPES = ['crm.objects.owners.read'];
+/**
+ * Asked for, not required, at install: owners name deals' owners in the portfolio; `settings.users.read`
+ * lets the app ask HubSpot whether a user may manage it (user provisioning, 2026-03).
+ */
+export const OPTIONAL_SCOPES = ['crm.objects.owners.read', 'settings.users.read'];
 
 const TokenResponse = z.object({
   access_token: z.string().min(1),

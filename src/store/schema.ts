@@ -54,6 +54,8 @@ export interface TenantSettings {
   emailInvoices?: boolean;
   /** Overdue reminders; off unless set. */
   reminders?: ReminderPolicy;
+  /** HubSpot roles whose users may manage the app besides the portal's super admins. */
+  appManagerRoleIds?: string[];
 }
 
 export interface ReminderPolicy {

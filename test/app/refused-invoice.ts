@@ -19,18 +19,21 @@ export async function refusedInvoice(b: Billing) {
 
 /** What "Open portfolio" in the card gives a HubSpot user: a single-use sign-in link. */
 export async function portfolioLink(b: Billing, portal: number): Promise<string> {
-  const minted = await b.hs.hubspotFetch(
-    `${b.t.ctx.config.publicUrl}/card/v1/portfolio-link?portalId=${portal}&userId=8&userEmail=bo%40agency.example`,
-    { method: 'POST', body: {} },
-  );
+  b.hs.addUser(portal, { id: 8, email: 'bo@agency.example' });
+  const minted = await b.hs.hubspotFetch(`${b.t.ctx.config.publicUrl}/card/v1/portfolio-link`, {
+    method: 'POST',
+    body: {},
+    as: { portalId: portal, userId: 8 },
+  });
   expect(minted.status).toBe(201);
   return ((await minted.json()) as { url: string }).url;
 }
 
-/** An admin's card-API call from the settings page (signed, with the manage-apps permission). */
+/** A card-API call from the settings page by the portal's super admin (who installed the app). */
 export function adminCall(b: Billing, portal: number, method: string, path: string, body?: unknown) {
-  return b.hs.hubspotFetch(
-    `${b.t.ctx.config.publicUrl}/card/v1${path}?portalId=${portal}&userId=9&userEmail=ada%40agency.example&permissions=integrations-management-write`,
-    { method, body },
-  );
+  return b.hs.hubspotFetch(`${b.t.ctx.config.publicUrl}/card/v1${path}`, {
+    method,
+    body,
+    as: { portalId: portal },
+  });
 }

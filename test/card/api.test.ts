@@ -12,9 +12,19 @@ afterAll(() => b?.close());
 
 type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
 
-/** A card URL as the card builds it from its `context`: portal, deal path, user. */
+/** Sam, a sales rep of the tenant's portal, whose card calls the app through `hubspot.fetch`. */
+function asSam(tenant: Tenant) {
+  b.hs.addUser(tenant.portal, { id: 4242, email: 'sam@agency.example' });
+  return { portalId: tenant.portal, userId: 4242 };
+}
+
+/** A card call as HubSpot relays it: the path the card asked for, then who asks and the signature. */
+const card = (tenant: Tenant, path: string, init: { method?: string; body?: unknown } = {}) =>
+  b.hs.hubspotFetch(`${appUrl}/card/v1${path}`, { ...init, as: asSam(tenant) });
+
+/** The URL HubSpot sends a card call of Sam's to. */
 const cardUrl = (tenant: Tenant, path: string) =>
-  `${appUrl}/card/v1${path}?portalId=${tenant.portalId}&userId=4242&userEmail=sam%40agency.example`;
+  `${appUrl}/card/v1${path}?userId=4242&portalId=${tenant.portal}&userEmail=sam%40agency.example&appId=${b.hs.appId}`;
 
 const template = { template: 'software', startDate: '2026-12-01' };
 
@@ -26,19 +36,19 @@ describe('card API (hubspot.fetch)', () => {
   it('serves a signed request and records the HubSpot user as the actor of each change', async () => {
     const tenant = await b.connectedTenant();
     const deal = tenant.dealNamed('Acme Widgets – Factory Expansion');
-    const applied = await b.hs.hubspotFetch(cardUrl(tenant, `/deals/${deal.id}/schedule/template`), {
+    const applied = await card(tenant, `/deals/${deal.id}/schedule/template`, {
       method: 'POST',
       body: template,
     });
     expect(applied.status).toBe(201);
     const schedule = (await applied.json()) as { milestones: { id: string }[] };
     const milestoneId = schedule.milestones[0]!.id;
-    const accepted = await b.hs.hubspotFetch(cardUrl(tenant, `/milestones/${milestoneId}/acceptances`), {
+    const accepted = await card(tenant, `/milestones/${milestoneId}/acceptances`, {
       method: 'POST',
       body: { portion: { percent: '50' }, acceptedBy: { name: 'Dana Client' } },
     });
     expect(accepted.status).toBe(201);
-    const history = await b.hs.hubspotFetch(cardUrl(tenant, `/milestones/${milestoneId}/history`));
+    const history = await card(tenant, `/milestones/${milestoneId}/history`);
     expect(history.status).toBe(200);
     const { transitions } = (await history.json()) as { transitions: { event: string; actor: string }[] };
     expect(transitions.map((e) => [e.event, e.actor])).toEqual(
@@ -80,9 +90,9 @@ describe('card API (hubspot.fetch)', () => {
     expect((await owner.post(`/deals/${deal.id}/schedule/template`, template)).status).toBe(201);
     const milestoneId = (await owner.get(`/deals/${deal.id}/schedule`)).body.milestones[0].id as string;
 
-    const read = await b.hs.hubspotFetch(cardUrl(other, `/deals/${deal.id}/schedule`));
+    const read = await card(other, `/deals/${deal.id}/schedule`);
     expect(read.status).toBe(404);
-    const accept = await b.hs.hubspotFetch(cardUrl(other, `/milestones/${milestoneId}/acceptances`), {
+    const accept = await card(other, `/milestones/${milestoneId}/acceptances`, {
       method: 'POST',
       body: {},
     });

@@ -17,19 +17,26 @@ import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
 import { Card } from '../../plugin-manifest/src/app/cards/Card.tsx';
+import type { CardUser } from '../sandboxes/hubspot/index.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 import { eventually } from '../support/net.ts';
 
 let b: Billing;
+/** Who is signed in to HubSpot and looking at the card. */
+let viewer: CardUser;
 beforeAll(async () => {
   b = await startBilling({ listen: true });
   const appUrl = b.t.ctx.config.publicUrl;
-  // HubSpot's side of hubspot.fetch: the card's request, signed v3 with the app's secret and sent
-  // to the real backend (here on a local port instead of the production origin).
+  // HubSpot's side of hubspot.fetch: the card's request, with who is looking at the card appended
+  // and signed v3 with the app's secret, sent to the real backend (a local port, not production's).
   Object.assign(globalThis, {
     self: globalThis,
     hsFetch: (url: string | URL, options: { method?: string; body?: unknown } = {}) =>
-      b.hs.hubspotFetch(String(url).replace(BACKEND, appUrl), { method: options.method, body: options.body }),
+      b.hs.hubspotFetch(String(url).replace(BACKEND, appUrl), {
+        method: options.method,
+        body: options.body,
+        as: viewer,
+      }),
   });
 });
 afterAll(() => b?.close());
@@ -37,11 +44,12 @@ afterAll(() => b?.close());
 type Tenant = Awaited<ReturnType<Billing['connectedTenant']>>;
 const WAIT = { timeoutInMs: 15_000 };
 
+/** The card on a deal's record, as Sam, a sales rep of the tenant's portal, sees it. */
 function renderCard(tenant: Tenant, dealId: string) {
+  b.hs.addUser(tenant.portal, { id: 77, email: 'sam@agency.example' });
+  viewer = { portalId: tenant.portal, userId: 77 };
   const renderer = createRenderer('crm.record.tab');
-  renderer.render(
-    <Card asker={{ portalId: tenant.portal, userId: 77, userEmail: 'sam@agency.example' }} dealId={dealId} />,
-  );
+  renderer.render(<Card dealId={dealId} />);
   return renderer;
 }
 

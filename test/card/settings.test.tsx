@@ -20,33 +20,45 @@ import { Settings } from '../../plugin-manifest/src/app/settings/Settings.tsx';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
 import { shareLinks, tenants } from '../../src/store/schema.ts';
 import { connectThroughLink } from '../demo/oauth.ts';
+import type { CardUser, PortalUser } from '../sandboxes/hubspot/index.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
 
 let b: Billing;
+/** Who is signed in to HubSpot and looking at the settings page. */
+let viewer: CardUser;
 let appUrl: string;
 beforeAll(async () => {
   b = await startBilling({ listen: true });
   appUrl = b.t.ctx.config.publicUrl;
-  // HubSpot's side of hubspot.fetch: signed v3 with the app's secret, sent to the real backend.
+  // HubSpot's side of hubspot.fetch: who is signed in appended, signed v3 with the app's secret,
+  // sent to the real backend.
   Object.assign(globalThis, {
     self: globalThis,
     hsFetch: (url: string | URL, options: { method?: string; body?: unknown } = {}) =>
-      b.hs.hubspotFetch(String(url).replace(BACKEND, appUrl), { method: options.method, body: options.body }),
+      b.hs.hubspotFetch(String(url).replace(BACKEND, appUrl), {
+        method: options.method,
+        body: options.body,
+        as: viewer,
+      }),
   });
 });
 afterAll(() => b?.close());
 
 const WAIT = { timeoutInMs: 15_000 };
-const ADMIN = ['integrations-management-write'];
 type Page = ReturnType<typeof createRenderer<'settings'>>;
 
-function renderSettings(portal: number, permissions: string[] = ADMIN): Page {
+/**
+ * The settings page as a user of the portal sees it: Ada, a super admin, unless `user` is someone
+ * else (a sales rep without rights, say).
+ */
+function renderSettings(portal: number, user: Partial<PortalUser> & { id: number } = ADA): Page {
+  b.hs.addUser(portal, user);
+  viewer = { portalId: portal, userId: user.id };
   const renderer = createRenderer('settings');
-  renderer.render(
-    <Settings asker={{ portalId: portal, userId: 91, userEmail: 'ada@agency.example', permissions }} />,
-  );
+  renderer.render(<Settings />);
   return renderer;
 }
+const ADA = { id: 91, email: 'ada@agency.example', superAdmin: true };
 
 const click = (page: Page, testId: string) => page.findByTestId(Button, testId).trigger('onClick');
 
@@ -359,19 +371,24 @@ describe('the settings page', () => {
 
   it('is refused to users HubSpot does not let manage apps, and their signed requests change nothing', async () => {
     const tenant = await b.connectedTenant();
-    const page = renderSettings(tenant.portal, []);
-    await page.waitFor(() => expect(page.find(ErrorState).find(Text).text).toContain('manage apps'), WAIT);
+    const page = renderSettings(tenant.portal, { id: 5, email: 'sales@agency.example' });
+    await page.waitFor(
+      () => expect(page.find(ErrorState).find(Text).text).toContain('only super admins'),
+      WAIT,
+    );
 
     const before = (await b.t.database.db.select().from(tenants).where(eq(tenants.id, tenant.tenant.id)))[0]!;
-    const asUser = `portalId=${tenant.portal}&userId=5&userEmail=sales%40agency.example`;
-    const rotate = await b.hs.hubspotFetch(`${appUrl}/card/v1/settings/acceptance-webhook/rotate?${asUser}`, {
+    const asUser = { portalId: tenant.portal, userId: 5 };
+    const rotate = await b.hs.hubspotFetch(`${appUrl}/card/v1/settings/acceptance-webhook/rotate`, {
       method: 'POST',
       body: {},
+      as: asUser,
     });
     expect(rotate.status).toBe(403);
-    const template = await b.hs.hubspotFetch(`${appUrl}/card/v1/templates?${asUser}`, {
+    const template = await b.hs.hubspotFetch(`${appUrl}/card/v1/templates`, {
       method: 'POST',
       body: { key: 'x', name: 'X', milestones: [] },
+      as: asUser,
     });
     expect(template.status).toBe(403);
     const after = (await b.t.database.db.select().from(tenants).where(eq(tenants.id, tenant.tenant.id)))[0]!;

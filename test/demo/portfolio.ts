@@ -520,15 +520,10 @@ export async function seedPortfolio(s: PortfolioSeed): Promise<Seeded> {
 
 /** The admin's change on the settings page in HubSpot: a card call, signed as HubSpot signs it. */
 async function invoiceDefaults(s: PortfolioSeed, changes: Record<string, unknown>): Promise<void> {
-  const query = new URLSearchParams({
-    portalId: String(s.portalId),
-    userId: String(s.admin.userId),
-    userEmail: s.admin.email,
-    permissions: 'integrations-management-write',
-  });
-  const res = await s.hs.hubspotFetch(`${s.appUrl}/card/v1/settings/invoice-defaults?${query}`, {
+  const res = await s.hs.hubspotFetch(`${s.appUrl}/card/v1/settings/invoice-defaults`, {
     method: 'PUT',
     body: changes,
+    as: { portalId: s.portalId, userId: s.admin.userId },
   });
   if (res.status !== 200)
     throw new Error(`saving the invoice defaults failed: HTTP ${res.status} ${await res.text()}`);

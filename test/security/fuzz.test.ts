@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { startTestApp, type TestApp, type TestTenant } from '../support/app.ts';
-import { cardQuery, fingerprint, PUBLIC_URL, signedCard, signingEnv } from './helpers.ts';
+import {
+  cardQuery,
+  fingerprint,
+  hubspotEnv,
+  installIn,
+  PUBLIC_URL,
+  signedCard,
+  startUsersSandbox,
+} from './helpers.ts';
 
 /**
  * Every JSON body the app accepts, fuzzed: random JSON values, and the route's own valid body with
@@ -14,12 +23,20 @@ import { cardQuery, fingerprint, PUBLIC_URL, signedCard, signingEnv } from './he
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 
 let t: TestApp;
+let hs: HubSpotSandbox;
 let tenant: TestTenant;
+/** The portal's super admin, who may use the settings routes. */
+let admin: string;
 beforeAll(async () => {
-  t = await startTestApp(signingEnv);
+  hs = await startUsersSandbox();
+  t = await startTestApp(hubspotEnv(hs));
   tenant = await t.tenant();
+  admin = await installIn(hs, t, tenant);
 });
-afterAll(() => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await hs?.close();
+});
 
 const milestone = (name: string, amount: Record<string, string>) => ({
   name,
@@ -36,6 +53,11 @@ let deals = 0;
 /** A fresh deal with a two-milestone schedule, so each route starts from the same state. */
 async function freshSchedule() {
   const dealId = String(7_300_000 + ++deals);
+  hs.seed(Number(tenant.portalId), {
+    deals: [
+      { id: dealId, properties: { dealname: `Fuzzed ${dealId}`, amount: '10000', dealstage: 'closedwon' } },
+    ],
+  });
   const res = await tenant.put(`/deals/${dealId}/schedule`, {
     contractValue: { amount: '10000.00', currency: 'USD' },
     paymentTerms: 'net_30',
@@ -353,7 +375,7 @@ const viaApiKey: Transport = async (route, path, raw) => {
 const viaCard: Transport = async (route, path, raw) => {
   const signed = signedCard(
     route.method,
-    `/card/v1${path}?${cardQuery(tenant.portalId, { admin: true })}`,
+    `/card/v1${path}?${cardQuery(tenant.portalId, { userId: admin })}`,
     raw,
   );
   const url = signed.url.slice(PUBLIC_URL.length);

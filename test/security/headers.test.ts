@@ -173,7 +173,10 @@ describe('security headers', () => {
       ['/readyz', await hop('/readyz')],
       ['/metrics', await hop('/metrics')],
       ['/api/v1/templates', await hop('/api/v1/templates')],
-      ['card API', await b.hs.hubspotFetch(`${appUrl}/card/v1/templates?portalId=${tenant.portal}&userId=1`)],
+      [
+        'card API',
+        await b.hs.hubspotFetch(`${appUrl}/card/v1/templates`, { as: { portalId: tenant.portal } }),
+      ],
       ['card API unsigned', await hop(`/card/v1/templates?portalId=${tenant.portal}&userId=1`)],
       ['hubspot webhook unsigned', await hop('/webhooks/hubspot', { method: 'POST', body: '[]' })],
       ['quickbooks webhook unsigned', await hop('/webhooks/quickbooks', { method: 'POST', body: '[]' })],

@@ -3,7 +3,9 @@ import type { AppContext } from '../../src/context.ts';
 import { JOBS } from '../../src/jobs/index.ts';
 import type { Db } from '../../src/store/db.ts';
 import { rowsOf } from '../../src/store/db.ts';
+import { type HubSpotSandbox, startHubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { signedHeaders } from '../sandboxes/hubspot/webhooks.ts';
+import type { TestApp, TestTenant } from '../support/app.ts';
 
 /** The secrets the security tests configure the app with (each file its own app). */
 export const HUBSPOT_SECRET = 'security-suite-hubspot-client-secret';
@@ -34,11 +36,39 @@ export const twoMilestoneSchedule = (amount: string) => ({
   })),
 });
 
-/** The query the card puts in every URL from its `context` (signed with the rest of the URL). */
-export const cardQuery = (portalId: string, opts: { admin?: boolean; userId?: string } = {}) =>
-  `portalId=${portalId}&userId=${opts.userId ?? '4242'}&userEmail=sam%40agency.example${
-    opts.admin ? '&permissions=integrations-management-write' : ''
-  }`;
+/**
+ * What HubSpot's proxy appends to a card's URL (README, "How card requests are authenticated"):
+ * who asks, by default Sam, a user without admin rights.
+ */
+export const cardQuery = (portalId: string, opts: { userId?: string } = {}) =>
+  `userId=${opts.userId ?? '4242'}&portalId=${portalId}&userEmail=sam%40agency.example`;
+
+/**
+ * The HubSpot sandbox the security suite's apps ask who may manage them (user provisioning); it
+ * signs with the suite's secret. Start the app with `hubspotEnv(hs)`.
+ */
+export const startUsersSandbox = () =>
+  startHubSpotSandbox({ clientId: signingEnv.HUBSPOT_CLIENT_ID, clientSecret: HUBSPOT_SECRET });
+
+export const hubspotEnv = (hs: HubSpotSandbox) => ({ ...signingEnv, HUBSPOT_API_BASE_URL: hs.url });
+
+/** The tenant's portal installed in the sandbox; answers its installer's user id, a super admin. */
+export async function installIn(hs: HubSpotSandbox, t: TestApp, tenant: TestTenant): Promise<string> {
+  const portal = Number(tenant.portalId);
+  hs.addPortal(portal);
+  const issued = hs.issueTokens(portal);
+  await t.ctx.hubspot.saveInstall(tenant.tenant.id, {
+    portalId: tenant.portalId,
+    hubDomain: null,
+    installedBy: null,
+    tokens: {
+      access_token: issued.accessToken,
+      refresh_token: issued.refreshToken,
+      expires_in: issued.expiresIn,
+    },
+  });
+  return String(hs.portalUserId(portal));
+}
 
 /**
  * A card request as `hubspot.fetch` sends it: the path (with its query) on PUBLIC_URL, the raw

@@ -5,19 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
 import { acceptanceSecret, createApiKey } from '../../src/tenants/repository.ts';
 import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
-import { dealPropertyChangeEvent } from '../sandboxes/hubspot/index.ts';
+import { dealPropertyChangeEvent, type HubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { signedHeaders } from '../sandboxes/hubspot/webhooks.ts';
 import { startTestApp, type TestApp, type TestTenant } from '../support/app.ts';
 import {
   cardQuery,
   fingerprint,
   HUBSPOT_SECRET,
+  hubspotEnv,
+  installIn,
   intuitSignature,
   jobCount,
   PUBLIC_URL,
   QBO_VERIFIER_TOKEN,
   signedCard,
-  signingEnv,
+  startUsersSandbox,
 } from './helpers.ts';
 
 /**
@@ -28,14 +30,19 @@ import {
  */
 
 let t: TestApp;
+let hs: HubSpotSandbox;
 let tenant: TestTenant;
+/** The portal's super admin, who may use the settings routes. */
+let admin: string;
 let cookie: string;
 let apiKey: string;
 let server: Server;
 let base: string;
 beforeAll(async () => {
-  t = await startTestApp(signingEnv);
+  hs = await startUsersSandbox();
+  t = await startTestApp(hubspotEnv(hs));
   tenant = await t.tenant();
+  admin = await installIn(hs, t, tenant);
   apiKey = (await createApiKey(t.database.db, tenant.tenant.id, 'limits')).key;
   server = t.app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -53,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.close();
   await t?.close();
+  await hs?.close();
 });
 
 const MB = 1024 * 1024;
@@ -145,7 +153,7 @@ const routes: Record<string, Route> = {
   },
   'POST /card/v1/settings/share-links': {
     method: 'POST',
-    path: () => `/card/v1/settings/share-links?${cardQuery(tenant.portalId, { admin: true })}`,
+    path: () => `/card/v1/settings/share-links?${cardQuery(tenant.portalId, { userId: admin })}`,
     limit: MB,
     valid: () => JSON.stringify({ label: 'Bookkeeper', days: 7 }),
     headers: (raw, path) => signedCard('POST', path, raw).headers,
@@ -277,7 +285,7 @@ describe('control characters', () => {
     ['U+007F', '\u007f'],
   ])('%s in a card API body value and key: 422 naming the field, nothing stored', async (_name, char) => {
     const before = await fingerprint(t.database.db);
-    const path = `/card/v1/settings/share-links?${cardQuery(tenant.portalId, { admin: true })}`;
+    const path = `/card/v1/settings/share-links?${cardQuery(tenant.portalId, { userId: admin })}`;
     for (const [body, where] of [
       [{ label: `Dana${char}`, days: 7 }, 'label'],
       [{ label: 'Dana', [`da${char}ys`]: 7 }, `da${char}ys`],

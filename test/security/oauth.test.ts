@@ -220,7 +220,8 @@ describe('redirects', () => {
   it('the links minted for browsers name PUBLIC_URL, not the host the request claimed', async () => {
     const tenant = await b.connectedTenant();
     const portalId = tenant.portal;
-    const q = `portalId=${portalId}&userId=9&permissions=integrations-management-write`;
+    // What HubSpot appends for the portal's super admin.
+    const q = `userId=${b.hs.portalUserId(portalId)}&portalId=${portalId}`;
     for (const path of ['/card/v1/portfolio-link', '/card/v1/settings/quickbooks/connect-link']) {
       // The signature covers PUBLIC_URL + path: forged proxy headers change neither.
       const url = `${appUrl}${path}?${q}`;

@@ -46,10 +46,7 @@ const sessionOf = (res: Response) => cookiesOf(res).find((c) => c.startsWith('mb
 
 /** A card call from the settings page or the deal card, signed v3 by HubSpot. */
 const card = (method: string, path: string, body?: unknown) =>
-  s.hs.hubspotFetch(
-    `${s.appUrl}/card/v1${path}${path.includes('?') ? '&' : '?'}portalId=${PORTAL}&userId=7&userEmail=ada%40agency.example&permissions=integrations-management-write`,
-    { method, body },
-  );
+  s.hs.hubspotFetch(`${s.appUrl}/card/v1${path}`, { method, body, as: { portalId: PORTAL } });
 
 /** The tokens of the tenant's grants, as the platforms issued them (decrypted with the app's key). */
 async function keepGrants(label: string) {

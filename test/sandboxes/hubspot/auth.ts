@@ -17,6 +17,7 @@ export const ALL_SCOPES = [
   'crm.schemas.deals.write',
   'crm.schemas.companies.read',
   'crm.schemas.contacts.read',
+  'settings.users.read',
 ];
 
 const NO_CREDENTIALS =

@@ -1,4 +1,5 @@
 export {
+  type CardUser,
   type ChangeOptions,
   DEFAULT_APP_ID,
   DEFAULT_CLIENT_ID,
@@ -19,6 +20,7 @@ export type {
   DeliveryResult,
   HubSpotWebhookEvent,
   ObjectTypeName,
+  PortalUser,
   PropertyDefinition,
   PropertyGroupDefinition,
   RequestLogEntry,

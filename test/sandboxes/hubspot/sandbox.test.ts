@@ -540,6 +540,102 @@ describe('the dated 2026-03 APIs through client.apiRequest', () => {
   });
 });
 
+describe('user provisioning (settings/users/2026-03)', () => {
+  const get = async (path: string, token = client) => {
+    const res = await token.apiRequest({ method: 'GET', path });
+    // biome-ignore lint/suspicious/noExplicitAny: HubSpot's answers are untyped JSON
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  it('answers a user as PublicUserMarch2026 (string ids, roleIds, superAdmin), by id or email', async () => {
+    sandbox.addUser(PORTAL, { id: 880001, email: 'rep@obrien-demo.example.com', roleIds: ['1001'] });
+    const byId = await get('/settings/users/2026-03/880001');
+    expect(byId.status).toBe(200);
+    expect(byId.body).toMatchObject({
+      id: '880001',
+      email: 'rep@obrien-demo.example.com',
+      roleIds: ['1001'],
+      superAdmin: false,
+    });
+    const byEmail = await get('/settings/users/2026-03/owner@obrien-demo.example.com?idProperty=EMAIL');
+    expect(byEmail.body).toMatchObject({ superAdmin: true, roleIds: [] });
+    const roles = await get('/settings/users/2026-03/roles');
+    expect(roles.body.results).toEqual([
+      { id: '1001', name: 'Sales rep', requiresBillingWrite: false },
+      { id: '1002', name: 'Finance', requiresBillingWrite: false },
+    ]);
+    const unknown = await get('/settings/users/2026-03/123');
+    expect([unknown.status, unknown.body.category]).toEqual([404, 'OBJECT_NOT_FOUND']);
+  });
+
+  it('needs settings.users.read (or crm.objects.users.read): 403 MISSING_SCOPES without', async () => {
+    const narrow = new Client({
+      accessToken: sandbox.issueTokens(PORTAL, { scopes: ['oauth', 'crm.objects.deals.read'] }).accessToken,
+      basePath: sandbox.url,
+    });
+    const res = await get('/settings/users/2026-03/880001', narrow);
+    expect(res.status).toBe(403);
+    expect(res.body.category).toBe('MISSING_SCOPES');
+  });
+});
+
+describe('hubspot.fetch from an app card', () => {
+  let receiver: Server;
+  let seen: { url: string; headers: IncomingHttpHeaders; body: string }[];
+  let base: string;
+  beforeAll(async () => {
+    seen = [];
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+  it("appends the user's id, the portal, the user's email and the app id after the card's own query, and signs the whole URL", async () => {
+    sandbox.addUser(PORTAL, { id: 880002, email: 'sam@obrien-demo.example.com' });
+    await sandbox.hubspotFetch(`${base}/card/v1/portfolio?currency=EUR&portalId=1`, {
+      method: 'POST',
+      body: { a: 1 },
+      as: { portalId: PORTAL, userId: 880002 },
+    });
+    const [request] = seen.splice(0);
+    const url = new URL(request!.url, base);
+    expect([...url.searchParams]).toEqual([
+      ['currency', 'EUR'],
+      // What the card wrote stays; HubSpot's own follow (a backend must refuse the repeat).
+      ['portalId', '1'],
+      ['userId', '880002'],
+      ['portalId', String(PORTAL)],
+      ['userEmail', 'sam@obrien-demo.example.com'],
+      ['appId', String(sandbox.appId)],
+    ]);
+    // Nothing else of HubSpot's: the signature headers, the timestamp, JSON.
+    expect(Object.keys(request!.headers).filter((h) => h.startsWith('x-hubspot'))).toEqual([
+      'x-hubspot-signature-v3',
+      'x-hubspot-request-timestamp',
+    ]);
+    expect(
+      Signature.isValid({
+        signatureVersion: 'v3',
+        signature: String(request!.headers['x-hubspot-signature-v3']),
+        clientSecret: sandbox.clientSecret,
+        requestBody: request!.body,
+        url: `${base}${request!.url}`.replace('%40', '@'),
+        method: 'POST',
+        timestamp: Number(request!.headers['x-hubspot-request-timestamp']),
+      }),
+    ).toBe(true);
+  });
+});
+
 describe('rate limits', () => {
   it('answers 429 with HubSpot’s body after the ten-second budget and 429 for search over 5/s', async () => {
     const limited = await startHubSpotSandbox({ rateLimit: { max: 3, windowMs: 60_000 } });

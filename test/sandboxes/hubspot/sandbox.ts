@@ -14,6 +14,7 @@ import type {
   HubSpotWebhookEvent,
   ObjectTypeName,
   Portal,
+  PortalUser,
   PropertyDefinition,
   PropertyGroupDefinition,
   RequestLogEntry,
@@ -30,6 +31,12 @@ import {
   signV3,
   WebhookDispatcher,
 } from './webhooks.ts';
+
+/** Whose card calls `hubspot.fetch`: a portal and one of its users (the installer if unnamed). */
+export interface CardUser {
+  portalId: number;
+  userId?: number;
+}
 
 export interface HubSpotSandboxOptions {
   port?: number;
@@ -158,6 +165,31 @@ export class HubSpotSandbox {
 
   addPortal(portalId: number, opts: AddPortalOptions = {}): void {
     this.state.addPortal(portalId, opts);
+  }
+
+  /** A user who signs in to the portal (a sales rep unless made a super admin or given roles). */
+  addUser(portalId: number, user: Partial<PortalUser> & { id: number }): PortalUser {
+    const portal = this.state.requirePortal(portalId);
+    const added: PortalUser = {
+      email: `user-${user.id}@portal-${portalId}.example.com`,
+      firstName: 'Sales',
+      lastName: `Rep ${user.id}`,
+      superAdmin: false,
+      roleIds: [],
+      ...user,
+    };
+    portal.users = [...portal.users.filter((u) => u.id !== user.id), added];
+    return added;
+  }
+
+  /** The user who installed apps into the portal, a super admin. */
+  portalUserId(portalId: number): number {
+    return this.state.requirePortal(portalId).userId;
+  }
+
+  /** The portal's roles (Settings > Users & Teams > Roles). */
+  rolesOf(portalId: number): { id: string; name: string }[] {
+    return this.state.requirePortal(portalId).roles;
   }
 
   /** The account the next install goes into, as a person picks it on HubSpot's page. */
@@ -447,13 +479,30 @@ export class HubSpotSandbox {
     return signedHeaders(this.clientSecret, { ...input, timestamp: input.timestamp ?? Date.now() });
   }
 
-  /** Calls the app the way `hubspot.fetch` from an app card does: JSON body, v3-signed, 15 s timeout. */
+  /**
+   * Calls the app the way `hubspot.fetch` from an app card does for `as`, a user of a portal (the
+   * installing super admin unless named): JSON body, 15 s timeout, and what HubSpot's proxy adds, no
+   * more: `userId`, `portalId`, `userEmail` and `appId` appended to the URL the card asked for,
+   * whatever it already holds, then the v3 signature over that whole URL (README, "How card requests
+   * are authenticated").
+   */
   hubspotFetch(
     url: string,
-    init: { method?: string; body?: unknown; timeoutMs?: number; timestamp?: number } = {},
+    init: { as: CardUser; method?: string; body?: unknown; timeoutMs?: number; timestamp?: number },
   ): Promise<globalThis.Response> {
     const method = (init.method ?? 'GET').toUpperCase();
     const body = init.body === undefined ? '' : JSON.stringify(init.body);
+    const portal = this.state.requirePortal(init.as.portalId);
+    const userId = init.as.userId ?? portal.userId;
+    const user = portal.users.find((u) => u.id === userId);
+    if (!user) throw new Error(`HubSpot sandbox: user ${userId} is not a user of portal ${portal.id}`);
+    const added = new URLSearchParams({
+      userId: String(user.id),
+      portalId: String(portal.id),
+      userEmail: user.email,
+      appId: String(this.appId),
+    });
+    url = `${url}${url.includes('?') ? '&' : '?'}${added}`;
     const headers: Record<string, string> = {
       'User-Agent': 'HubSpot Connect 2.0 (http://dev.hubspot.com/)',
       ...this.signedHeaders({ method, url, body, timestamp: init.timestamp }),

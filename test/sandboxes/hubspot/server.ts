@@ -9,6 +9,7 @@ import { ownersRouter } from './owners.ts';
 import { pipelinesRouter } from './pipelines.ts';
 import { propertiesRouter } from './properties.ts';
 import { TEN_SECONDLY_BODY } from './rate-limit.ts';
+import { usersRouter } from './users.ts';
 
 function faultMatches(fault: InjectedFault, path: string): boolean {
   if (fault.match === undefined) return path.startsWith('/crm/');
@@ -112,6 +113,7 @@ export function createApp(ctx: SandboxContext): express.Express {
   app.use(['/crm/v3/pipelines', '/crm/pipelines/2026-03'], pipelines);
   app.use('/account-info/2026-03', accountInfoRouter(ctx));
   app.use(['/crm/v3/owners', '/crm/owners/2026-03'], ownersRouter(ctx));
+  app.use('/settings/users/2026-03', usersRouter(ctx));
 
   app.use((req, res) => {
     sendError(res, 404, `Unable to route ${req.method} request to ${req.path}`, 'OBJECT_NOT_FOUND');

@@ -31,6 +31,12 @@ export interface AddPortalOptions {
   currencies?: string[];
 }
 
+/** Roles a HubSpot account might have set up (Settings > Users & Teams > Roles). */
+const DEFAULT_ROLES = [
+  { id: '1001', name: 'Sales rep' },
+  { id: '1002', name: 'Finance' },
+];
+
 const OBJECT_TYPES: ObjectTypeName[] = ['deals', 'companies', 'contacts', 'notes', 'tasks'];
 
 function perType<T>(make: (type: ObjectTypeName) => T): Record<ObjectTypeName, T> {
@@ -102,6 +108,17 @@ export class SandboxState {
       pipelines: [structuredClone(DEFAULT_PIPELINE)],
       // The installing user owns the seeded deals: the seed sets hubspot_owner_id to their user id.
       owners: [{ id: String(userId), userId, email: userEmail, firstName: 'Portal', lastName: 'Admin' }],
+      users: [
+        {
+          id: userId,
+          email: userEmail,
+          firstName: 'Portal',
+          lastName: 'Admin',
+          superAdmin: true,
+          roleIds: [],
+        },
+      ],
+      roles: structuredClone(DEFAULT_ROLES),
     };
     this.portals.set(portalId, portal);
     return portal;

@@ -119,6 +119,18 @@ export interface Portal {
   pipelines: Pipeline[];
   /** The account's users who can own records (`hubspot_owner_id` holds an owner's id). */
   owners: Owner[];
+  /** Who may sign in to the account (user provisioning); the installing user is a super admin. */
+  users: PortalUser[];
+  roles: { id: string; name: string }[];
+}
+
+export interface PortalUser {
+  id: number;
+  email: string;
+  firstName: string;
+  lastName: string;
+  superAdmin: boolean;
+  roleIds: string[];
 }
 
 export interface Owner {

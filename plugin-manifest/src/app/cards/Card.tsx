@@ -1,14 +1,14 @@
 import { Alert, Button, ErrorState, Flex, LoadingSpinner, Text } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { type Asker, cardApi, Refusal } from './api.ts';
+import { cardApi, Refusal } from './api.ts';
 import { NoSchedule } from './NoSchedule.tsx';
 import { PortfolioLink } from './PortfolioLink.tsx';
 import { ScheduleView } from './ScheduleView.tsx';
 import type { DealCard } from './types.ts';
 
 /** The deal's billing schedule in HubSpot: what it holds, what needs a person, and the editing. */
-export function Card({ asker, dealId }: { asker: Asker; dealId: string }) {
-  const api = useMemo(() => cardApi(asker), [asker]);
+export function Card({ dealId }: { dealId: string }) {
+  const api = useMemo(() => cardApi(), []);
   const [card, setCard] = useState<DealCard | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [note, setNote] = useState<string | undefined>();

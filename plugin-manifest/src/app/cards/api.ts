@@ -3,15 +3,6 @@ import { hubspot } from '@hubspot/ui-extensions';
 /** The app's backend, as named in `permittedUrls.fetch` (app-hsmeta.json). */
 export const BACKEND = 'https://billing.milestone-billing.app';
 
-/** Who is asking, from the card's `context`; it travels in the signed URL. */
-export interface Asker {
-  portalId: number;
-  userId: number;
-  userEmail: string;
-  /** `context.user.permissions`: the backend lets only users who may manage apps change settings. */
-  permissions?: readonly string[];
-}
-
 export interface FieldIssue {
   path: string;
   code: string;
@@ -42,20 +33,17 @@ export const fieldError = (refusal: Refusal | undefined, path: string) => ({
 
 export type CardApi = ReturnType<typeof cardApi>;
 
-/** The card API over `hubspot.fetch`: HubSpot signs each request, the backend checks it. */
-export function cardApi(asker: Asker) {
-  const query = new URLSearchParams({
-    portalId: String(asker.portalId),
-    userId: String(asker.userId),
-    userEmail: asker.userEmail,
-    ...(asker.permissions?.length ? { permissions: asker.permissions.join(',') } : {}),
-  }).toString();
+/**
+ * The card API over `hubspot.fetch`: HubSpot appends who is asking (portal, user) and signs the
+ * request, the backend checks both. The card names nobody itself: the backend would refuse it.
+ */
+export function cardApi() {
   async function call<T>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: Record<string, unknown>,
   ): Promise<T> {
-    const response = await hubspot.fetch(`${BACKEND}/card/v1${path}?${query}`, {
+    const response = await hubspot.fetch(`${BACKEND}/card/v1${path}`, {
       method,
       timeout: 12_000,
       ...(body ? { body } : {}),

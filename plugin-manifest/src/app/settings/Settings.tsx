@@ -1,6 +1,6 @@
 import { Alert, Divider, ErrorState, Flex, LoadingSpinner, Text } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { type Asker, cardApi, Refusal } from '../cards/api.ts';
+import { cardApi, Refusal } from '../cards/api.ts';
 import { PortfolioLink } from '../cards/PortfolioLink.tsx';
 import { AcceptanceWebhookSection } from './AcceptanceWebhookSection.tsx';
 import { ApiKeysSection } from './ApiKeysSection.tsx';
@@ -13,11 +13,11 @@ import type { SettingsOverview } from './types.ts';
 
 /**
  * The app's settings page in HubSpot: the QuickBooks connection, invoice defaults, templates, the
- * acceptance webhook, API keys and bookkeepers' read-only share links. Only users HubSpot lets manage
- * apps get past the backend.
+ * acceptance webhook, API keys and bookkeepers' read-only share links. Only the portal's super admins
+ * (and roles an admin named) get past the backend, which asks HubSpot.
  */
-export function Settings({ asker }: { asker: Asker }) {
-  const api = useMemo(() => cardApi(asker), [asker]);
+export function Settings() {
+  const api = useMemo(() => cardApi(), []);
   const [overview, setOverview] = useState<SettingsOverview | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [note, setNote] = useState<string | undefined>();

@@ -26,13 +26,12 @@ export const PortfolioQuery = z.strictObject({
     .optional(),
 });
 
-/** Who asks travels in the card API's signed query; those are not filters. */
-const SIGNED = new Set(['portalId', 'userId', 'userEmail', 'appId', 'permissions']);
+export const PORTFOLIO_FILTERS = Object.keys(PortfolioQuery.shape);
 
 /** `others`: query parameters of the caller's own (a page's notice), not filters. */
 export function portfolioFilters(req: Request, others: readonly string[] = []) {
   const query = Object.fromEntries(
-    Object.entries(req.query).filter(([k, v]) => !SIGNED.has(k) && !others.includes(k) && v !== ''),
+    Object.entries(req.query).filter(([k, v]) => !others.includes(k) && v !== ''),
   );
   return PortfolioQuery.parse(query);
 }

@@ -8,6 +8,7 @@ import { callerOf, requireAppManager } from '../../auth.ts';
 import { body } from '../../validate.ts';
 import { acceptanceWebhookRoutes } from './acceptance-webhook.ts';
 import { apiKeyRoutes } from './api-keys.ts';
+import { appManagerRoutes } from './app-managers.ts';
 import { quickbooksSettingsRoutes } from './quickbooks.ts';
 import { shareLinkRoutes } from './share-links.ts';
 
@@ -80,6 +81,7 @@ export function settingsRoutes(ctx: AppContext): Router {
   });
 
   router.use(
+    appManagerRoutes(ctx),
     quickbooksSettingsRoutes(ctx),
     acceptanceWebhookRoutes(ctx),
     apiKeyRoutes(ctx),
