@@ -1,6 +1,6 @@
 import { parseCookie } from 'cookie';
 import { and, eq, gt } from 'drizzle-orm';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { randomSecret, sha256 } from '../security/crypto.ts';
 import type { Db } from '../store/db.ts';
@@ -59,6 +59,33 @@ export function requireSession(db: Db): RequestHandler {
 }
 
 export const sessionOf = (res: { locals: Record<string, unknown> }) => res.locals.session as Session;
+
+/** The tenant this browser is signed in to now, if any (a confirmation page names it). */
+export async function signedInTenant(db: Db, req: Request): Promise<string | undefined> {
+  const id = SessionId.safeParse(parseCookie(req.header('cookie') ?? '')[SESSION_COOKIE]);
+  if (!id.success) return undefined;
+  const [row] = await db
+    .select({ tenantId: sessions.tenantId })
+    .from(sessions)
+    .where(and(eq(sessions.idHash, sha256(id.data)), gt(sessions.expiresAt, new Date())));
+  return row?.tenantId;
+}
+
+/** Signs this browser out: its session row goes, and so does the cookie. */
+export async function endSession(db: Db, req: Request, res: Response): Promise<void> {
+  const id = SessionId.safeParse(parseCookie(req.header('cookie') ?? '')[SESSION_COOKIE]);
+  if (id.success) await db.delete(sessions).where(eq(sessions.idHash, sha256(id.data)));
+  res.clearCookie(SESSION_COOKIE);
+}
+
+/** Every browser session of the tenant ends (a lost laptop, a bookkeeper gone): answers how many. */
+export async function endTenantSessions(db: Db, tenantId: string): Promise<number> {
+  const ended = await db
+    .delete(sessions)
+    .where(eq(sessions.tenantId, tenantId))
+    .returning({ id: sessions.idHash });
+  return ended.length;
+}
 
 const SESSION_TTL_MS = 12 * 60 * 60_000;
 

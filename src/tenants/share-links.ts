@@ -46,6 +46,21 @@ export async function revokeShareLink(db: Queryable, tenantId: string, id: strin
 }
 
 /** The live link a token opens (not expired, not revoked), noting its use. */
+/** A share link still valid, without marking it used (the page that asks to confirm). */
+export async function findShareLink(db: Queryable, token: string) {
+  const [row] = await db
+    .select()
+    .from(shareLinks)
+    .where(
+      and(
+        eq(shareLinks.tokenHash, sha256(token)),
+        isNull(shareLinks.revokedAt),
+        gt(shareLinks.expiresAt, new Date()),
+      ),
+    );
+  return row;
+}
+
 export async function redeemShareLink(db: Queryable, token: string) {
   const [row] = await db
     .update(shareLinks)

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { confirmLink } from '../support/links.ts';
 import { refusedInvoice } from './refused-invoice.ts';
 
 let b: Billing;
@@ -22,7 +23,7 @@ describe('the portfolio page', () => {
     const { tenant, link: url, fix } = await refusedInvoice(b);
     expect((await hop(`${appUrl}/app/portfolio`)).status).toBe(401);
 
-    const signedIn = await hop(url);
+    const { answer: signedIn } = await confirmLink(url);
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.get('location')).toBe('/app/portfolio');
     const cookie = cookieOf(signedIn)!;

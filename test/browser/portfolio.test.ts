@@ -33,7 +33,11 @@ describe('the portfolio in a real browser', () => {
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     await page.goto(url);
-    expect(new URL(page.url()).pathname).toBe('/app/portfolio');
+    // The link first names the portal it opens; nothing happens until the person continues.
+    await expect(page.getByRole('heading').textContent()).resolves.toBe('Open the billing portfolio');
+    await expect(page.locator('body').textContent()).resolves.toContain(`HubSpot portal ${tenant.portal}`);
+    await page.screenshot({ path: join(SHOTS, 'sign-in-confirmation.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/app\/portfolio$/), page.getByRole('button').click()]);
     const row = page.locator('tr[data-kind="invoice_failed"]');
     await expect(row.textContent()).resolves.toContain('Invalid Reference Id');
     await page.screenshot({ path: join(SHOTS, 'portfolio-needs-attention.png'), fullPage: true });

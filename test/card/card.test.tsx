@@ -19,6 +19,7 @@ import { BACKEND } from '../../plugin-manifest/src/app/cards/api.ts';
 import { Card } from '../../plugin-manifest/src/app/cards/Card.tsx';
 import type { CardUser } from '../sandboxes/hubspot/index.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { confirmLink } from '../support/links.ts';
 import { eventually } from '../support/net.ts';
 
 let b: Billing;
@@ -441,7 +442,7 @@ describe('the deal card', () => {
     await card.waitFor(() => card.findByTestId(Button, 'portfolio-open'), WAIT);
     const href = card.findByTestId(Button, 'portfolio-open').props.href as { url: string; external: boolean };
     expect(href.external).toBe(true);
-    const signedIn = await fetch(href.url, { redirect: 'manual' });
+    const { answer: signedIn } = await confirmLink(href.url);
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.getSetCookie().some((c) => c.startsWith('mb_session='))).toBe(true);
   });

@@ -22,6 +22,7 @@ import { shareLinks, tenants } from '../../src/store/schema.ts';
 import { connectThroughLink } from '../demo/oauth.ts';
 import type { CardUser, PortalUser } from '../sandboxes/hubspot/index.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { confirmLink } from '../support/links.ts';
 
 let b: Billing;
 /** Who is signed in to HubSpot and looking at the settings page. */
@@ -344,8 +345,9 @@ describe('the settings page', () => {
     expect(again.maybeFindByTestId(Input, 'new-share-link')).toBeNull();
     expect(again.getRootNode().toString()).not.toContain(token);
 
-    // The link signs a browser in to the portfolio (read-only), without HubSpot.
-    const opened = await fetch(url, { redirect: 'manual' });
+    // The link signs a browser in to the portfolio (read-only), without HubSpot, once confirmed.
+    const { answer: opened, page: asked } = await confirmLink(url);
+    expect(asked).toContain(`HubSpot portal ${tenant.portal}`);
     expect(opened.status).toBe(303);
     expect(opened.headers.get('location')).toBe('/app/portfolio');
     const session = opened.headers.getSetCookie().find((c) => c.startsWith('mb_session='));

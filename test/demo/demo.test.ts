@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { confirmLink } from '../support/links.ts';
 import { freePort } from '../support/net.ts';
 import { killStarted, spawnTracked } from '../support/processes.ts';
 
@@ -91,8 +92,8 @@ describe('npm run demo', () => {
     const app = `http://localhost:${port}`;
     expect(link.startsWith(`${app}/app/sign-in?link=`)).toBe(true);
 
-    // The portfolio link signs a browser in, once.
-    const signIn = await fetch(link, { redirect: 'manual' });
+    // The portfolio link signs a browser in, once, after its page names the portal.
+    const { answer: signIn } = await confirmLink(link);
     expect(signIn.status).toBe(303);
     expect(signIn.headers.get('location')).toBe('/app/portfolio');
     const cookie = signIn.headers

@@ -1,3 +1,5 @@
+import { confirmLink } from '../support/links.ts';
+
 /**
  * The two OAuth redirect flows as a browser walks them, against the running app and sandboxes:
  * every hop is a real HTTP request and every redirect is followed by hand, so the app's state
@@ -62,11 +64,12 @@ export async function connectQuickBooks(appUrl: string, cookie: string): Promise
  * authorize page (approve) → the app's callback, with the cookies that window was given.
  */
 export async function connectThroughLink(link: string): Promise<string> {
-  const start = await hop(link);
+  // The link's page names the portal; continuing signs the window in and goes on to Intuit.
+  const { answer: start, cookie } = await confirmLink(link);
   const authorize = await expectRedirect(start, 'QuickBooks connect link');
   const callback = await expectRedirect(await hop(authorize), 'QuickBooks authorize');
   const realmId = new URL(callback).searchParams.get('realmId');
-  await expectPage(await hop(callback, cookiesOf(start).join('; ')), 'QuickBooks callback');
+  await expectPage(await hop(callback, [cookie, ...cookiesOf(start)].join('; ')), 'QuickBooks callback');
   if (!realmId) throw new Error('QuickBooks authorize: the callback carried no realmId');
   return realmId;
 }

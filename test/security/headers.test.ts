@@ -5,6 +5,7 @@ import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { adminCall, portfolioLink } from '../app/refused-invoice.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { confirmLink, confirmLinkIn } from '../support/links.ts';
 
 /**
  * Security headers on every kind of answer: the app's HTML pages, the OAuth pages and redirects,
@@ -38,7 +39,7 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
-  const signIn = await hop(await portfolioLink(b, tenant.portal));
+  const { answer: signIn } = await confirmLink(await portfolioLink(b, tenant.portal));
   cookie = cookiesOf(signIn).find((c) => c.startsWith('mb_session='))!;
   ops = await startTestApp({ ADMIN_TOKEN });
 });
@@ -143,8 +144,12 @@ describe('security headers', () => {
     expectSecurityHeaders(connected, 'connected page');
 
     const minted = await adminCall(b, portal, 'POST', '/settings/quickbooks/connect-link', {});
-    const start = await hop(((await minted.json()) as { url: string }).url);
-    expect(start.status).toBe(302);
+    const link = ((await minted.json()) as { url: string }).url;
+    const asked = await hop(link);
+    expect(asked.status).toBe(200);
+    expectSecurityHeaders(asked, 'connect link confirmation page');
+    const { answer: start } = await confirmLink(link);
+    expect(start.status).toBe(303);
     expectSecurityHeaders(start, 'connect link redirect');
     for (const [path, status] of [
       ['/oauth/quickbooks/disconnected', 200],
@@ -235,7 +240,7 @@ describe('cookies', () => {
           actor: 'test',
           userEmail: null,
         });
-        const signIn = await app.http.get(`/app/sign-in?link=${token}`);
+        const signIn = await confirmLinkIn(app.http, `/app/sign-in?link=${token}`);
         const session = (signIn.headers['set-cookie'] as unknown as string[]).find((c) =>
           c.startsWith('mb_session='),
         )!;

@@ -8,6 +8,7 @@ import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { dealPropertyChangeEvent, type HubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { signedHeaders } from '../sandboxes/hubspot/webhooks.ts';
 import { startTestApp, type TestApp, type TestTenant } from '../support/app.ts';
+import { confirmLinkIn } from '../support/links.ts';
 import {
   cardQuery,
   fingerprint,
@@ -53,7 +54,7 @@ beforeAll(async () => {
     actor: 'test',
     userEmail: null,
   });
-  const signedIn = await t.http.get(`/app/sign-in?link=${token}`);
+  const signedIn = await confirmLinkIn(t.http, `/app/sign-in?link=${token}`);
   expect(signedIn.status).toBe(303);
   cookie = (signedIn.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
 });

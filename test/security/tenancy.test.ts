@@ -3,6 +3,7 @@ import { signAcceptance } from '../../src/acceptance/signature.ts';
 import { acceptanceSecret, createApiKey } from '../../src/tenants/repository.ts';
 import { adminCall, portfolioLink, refusedInvoice } from '../app/refused-invoice.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
+import { confirmLink } from '../support/links.ts';
 import { eventually } from '../support/net.ts';
 import { tenantFingerprint } from './helpers.ts';
 
@@ -118,9 +119,9 @@ beforeAll(async () => {
   ).json()) as {
     url: string;
   };
-  aSession = sessionOf(await hop(await portfolioLink(b, a.portal)));
-  aShareSession = sessionOf(await hop(aShare.url));
-  bShareSession = sessionOf(await hop(bShare.url));
+  aSession = sessionOf((await confirmLink(await portfolioLink(b, a.portal))).answer);
+  aShareSession = sessionOf((await confirmLink(aShare.url)).answer);
+  bShareSession = sessionOf((await confirmLink(bShare.url)).answer);
 }, 90_000);
 afterAll(() => b?.close());
 
@@ -286,7 +287,7 @@ describe('card requests signed for portal A', () => {
 
     expect(await tenantFingerprint(b.t.database.db, bee.tenant.id)).toEqual(before);
     expect((await b.t.http.get('/api/v1/templates').set('Authorization', `Bearer ${bKey}`)).status).toBe(200);
-    expect((await hop(bShare.url)).status).toBe(303);
+    expect((await confirmLink(bShare.url)).answer.status).toBe(303);
   });
 
   it("cannot name B's portal in a card URL: HubSpot appends A's, and a key given twice is refused", async () => {
@@ -403,7 +404,7 @@ describe("A's browser sessions (signed in, and a read-only share link)", () => {
   it("cannot retry B's refused invoice; B's read-only share session cannot retry its own", async () => {
     const before = await bAsStored();
     const portfolioHtml = await (await page('/app/portfolio', aSession)).text();
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(portfolioHtml)?.[1];
+    const csrf = /\/retry"><input type="hidden" name="_csrf" value="([^"]+)"/.exec(portfolioHtml)?.[1];
     expect(csrf).toBeUndefined(); // A has nothing to retry: take the token the way a form would carry it.
     const { csrfToken } = await import('../../src/http/csrf.ts');
     const token = (cookie: string) => encodeURIComponent(csrfToken(b.t.encryptionKey, cookie));

@@ -73,6 +73,18 @@ export function ShareLinksSection(props: { api: CardApi; onChanged: (what: strin
     }
   };
 
+  const endSessions = async () => {
+    try {
+      const { ended } = await api.post<{ ended: number }>('/settings/sessions/end');
+      setRefusal(undefined);
+      props.onChanged(
+        `${ended === 1 ? 'One browser was' : `${ended} browsers were`} signed out of the portfolio; links and "Open portfolio" sign in again.`,
+      );
+    } catch (error) {
+      if (error instanceof Refusal) setRefusal(error);
+    }
+  };
+
   return (
     <Flex direction="column" gap="sm">
       <Heading>Bookkeeper share links</Heading>
@@ -149,6 +161,12 @@ export function ShareLinksSection(props: { api: CardApi; onChanged: (what: strin
       ) : (
         <Text>No links yet.</Text>
       )}
+      <Flex gap="sm" align="center">
+        <Text>Lost a laptop, or someone left? Sign every browser out of this portal's portfolio.</Text>
+        <Button testId="end-sessions" variant="secondary" onClick={() => void endSessions()}>
+          End every portfolio session
+        </Button>
+      </Flex>
       {refusal && !refusal.issues.length ? <Text testId="share-link-refusal">{refusal.message}</Text> : null}
     </Flex>
   );

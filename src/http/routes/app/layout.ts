@@ -4,6 +4,7 @@ import type { AppContext } from '../../../context.ts';
 import type { DealDirectory } from '../../../hubspot/index.ts';
 import { escapeHtml as h } from '../../../security/html.ts';
 import { findTenant, portalOf, type Tenant } from '../../../tenants/repository.ts';
+import { csrfToken } from '../../csrf.ts';
 import { HttpProblem } from '../../problem.ts';
 import { type Session, sessionOf } from '../../session.ts';
 import { portfolioFilters } from '../api/portfolio.ts';
@@ -13,6 +14,8 @@ export { h };
 export interface PageContext {
   tenant: Tenant;
   session: Session;
+  /** The session's form token (Sign out, Retry). */
+  csrf: string;
   filters: PortfolioFilters;
   choices: Awaited<ReturnType<typeof filterChoices>>;
   directory: DealDirectory;
@@ -102,6 +105,7 @@ button:focus-visible,a:focus-visible,select:focus-visible{outline:3px solid #b85
 .done{background:#e5f5f8;padding:.5rem 1rem;border-left:4px solid #00a4bd}.readonly{background:#fef8f0;padding:.5rem 1rem;border-left:4px solid #b85c00}
 .export{font-size:.9rem}.tag{display:inline-block;padding:0 .4rem;border-radius:3px;font-size:.8rem;font-weight:600}
 .tag.cluster{background:#fde8e7;color:#8a1c14}.tag.gap{background:#eaf0f6;color:#33475b}
+.signout{display:inline;margin-left:1rem}.signout button{background:transparent;border-color:#fff;padding:0 .6rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}`;
 
 /** The app's pages share one frame: who is signed in, the navigation, the filters, the content. */
@@ -118,7 +122,7 @@ export function appPage(
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${h(opts.title)} · Milestone Billing</title>
 <style>${STYLE}</style></head><body>
-<header><div>Milestone Billing · ${h(page.tenant.name)}</div><nav aria-label="Pages"><ul>${nav}</ul></nav></header>
+<header><div>Milestone Billing · ${h(page.tenant.name)} <form method="post" action="/app/sign-out" class="signout"><input type="hidden" name="_csrf" value="${h(page.csrf)}"><button type="submit">Sign out</button></form></div><nav aria-label="Pages"><ul>${nav}</ul></nav></header>
 <main><h1>${h(opts.title)}</h1>${who}
 ${opts.notice ? `<p class="done" role="status">${h(opts.notice)}</p>` : ''}
 ${opts.filters === false ? '' : filterForm(page, opts.path)}
@@ -131,7 +135,7 @@ export const exportLink = (table: string, filters: PortfolioFilters, what: strin
   `<p class="export"><a href="/app/export/${table}.csv${filterQuery(filters)}" download>Download ${h(what)} as CSV</a></p>`;
 
 /** The pages' own query parameters: a notice after Retry, the forecast week picked. */
-const PAGE_PARAMS = ['done', 'week', 'weekCurrency'];
+const PAGE_PARAMS = ['done', 'milestone', 'week', 'weekCurrency'];
 
 /** What every page needs: the signed-in tenant, the filters chosen, and what they can be. */
 export async function pageContext(ctx: AppContext, req: Request, res: Response): Promise<PageContext> {
@@ -140,7 +144,14 @@ export async function pageContext(ctx: AppContext, req: Request, res: Response):
     filterChoices(ctx.db, tenant.id),
     directoryOf(ctx, tenant),
   ]);
-  return { tenant, session: sessionOf(res), filters: portfolioFilters(req, PAGE_PARAMS), choices, directory };
+  return {
+    tenant,
+    session: sessionOf(res),
+    csrf: csrfToken(ctx.encryptionKey, req.header('cookie')),
+    filters: portfolioFilters(req, PAGE_PARAMS),
+    choices,
+    directory,
+  };
 }
 
 /** "12,000.00" from the wire's "12000.00", for people. */

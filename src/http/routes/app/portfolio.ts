@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { portfolio } from '../../../billing/portfolio.ts';
 import { retryInvoice } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
-import { csrfToken, requireCsrf } from '../../csrf.ts';
+import { requireCsrf } from '../../csrf.ts';
 import { sameOriginOnly } from '../../security.ts';
 import { requireSession, requireWritableSession, sessionOf } from '../../session.ts';
 import { appPage, exportLink, grouped, h, type PageContext, pageContext, shown, tenantOf } from './layout.ts';
@@ -24,6 +24,14 @@ export const STATUS_WORDS: Record<string, string> = {
   cancelled: 'Cancelled',
 };
 
+/**
+ * What a page may say in its banner: the server's own words, picked by a code in the URL (text
+ * taken from the URL would let anyone's link put words in the app's mouth).
+ */
+const NOTICES: Record<string, string> = {
+  retried: 'The invoice is on its way to QuickBooks again.',
+};
+
 /** The bookkeeper's and owner's overview across deals, and Retry for refused invoices. */
 export function portfolioPageRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -32,8 +40,8 @@ export function portfolioPageRoutes(ctx: AppContext): Router {
   router.get('/app/portfolio', session, async (req, res) => {
     const page = await pageContext(ctx, req, res);
     const data = await portfolio(ctx.db, page.tenant.id, page.filters, ctx.clock.today());
-    const done = typeof req.query.done === 'string' ? req.query.done.slice(0, 200) : undefined;
-    const csrf = page.session.shareLinkId ? undefined : csrfToken(ctx.encryptionKey, req.header('cookie'));
+    const done = typeof req.query.done === 'string' ? NOTICES[req.query.done] : undefined;
+    const csrf = page.session.shareLinkId ? undefined : page.csrf;
     res.type('html').send(
       appPage(page, {
         title: 'Portfolio',
@@ -55,10 +63,7 @@ export function portfolioPageRoutes(ctx: AppContext): Router {
       const tenant = await tenantOf(ctx, res);
       const who = `session:${sessionOf(res).userEmail ?? tenant.portalId}`;
       const milestone = await retryInvoice(ctx, { db: ctx.db, tenant, actor: who }, Id.parse(req.params).id);
-      res.redirect(
-        303,
-        `/app/portfolio?done=${encodeURIComponent(`"${milestone.name}" is on its way to QuickBooks again`)}`,
-      );
+      res.redirect(303, `/app/portfolio?done=retried&milestone=${encodeURIComponent(milestone.id)}`);
     },
   );
   return router;

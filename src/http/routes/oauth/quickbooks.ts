@@ -1,10 +1,13 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import { resumeWaiting, WAITING_FOR } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
 import { QuickBooksOAuthError } from '../../../quickbooks/index.ts';
 import { isUniqueViolation } from '../../../store/db.ts';
-import { redeemSignInLink } from '../../../tenants/sign-in-links.ts';
+import { findTenant } from '../../../tenants/repository.ts';
+import { findSignInLink, redeemSignInLink } from '../../../tenants/sign-in-links.ts';
+import { requireConfirmation } from '../../csrf.ts';
+import { confirmationPage, portalName } from '../../link-confirmation.ts';
 import { authorizeWithState, consumeState } from '../../oauth-state.ts';
 import { page } from '../../pages.ts';
 import { HttpProblem } from '../../problem.ts';
@@ -22,6 +25,8 @@ const Callback = z.object({
   error_description: z.string().max(500).optional(),
 });
 
+const Link = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) });
+
 const companyInUse = (realmId: string) =>
   new HttpProblem(
     'quickbooks_realm_in_use',
@@ -36,27 +41,62 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
   const writable = requireWritableSession;
   const secure = { secure: ctx.config.publicUrl.startsWith('https:') };
 
+  const expired = () =>
+    new HttpProblem(
+      'forbidden',
+      'this link expired or was already used; open the app settings in HubSpot and choose "Connect QuickBooks" again',
+    );
+
   /**
-   * Where the settings page in HubSpot sends a new window: the single-use link it minted signs the
-   * window in for the tenant, then Intuit's consent page follows as from "Connect QuickBooks".
+   * Where the settings page in HubSpot sends a new window: the single-use link it minted. It first
+   * names the HubSpot portal the QuickBooks company chosen next will be bound to; only the page's
+   * own POST signs the window in for that tenant and goes on to Intuit (a link someone else minted
+   * would otherwise bind the opener's books to the minter's portal).
    */
   router.get('/oauth/quickbooks/start', async (req, res) => {
-    const token = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) }).safeParse(req.query);
+    const token = Link.safeParse(req.query);
     const link = token.success
-      ? await redeemSignInLink(ctx.db, token.data.link, 'quickbooks_connect')
+      ? await findSignInLink(ctx.db, token.data.link, 'quickbooks_connect')
       : undefined;
-    if (!link) {
-      throw new HttpProblem(
-        'forbidden',
-        'this link expired or was already used; open the app settings in HubSpot and choose "Connect QuickBooks" again',
-      );
-    }
-    await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
-    res.redirect(
-      302,
-      await authorizeWithState(ctx.db, res, 'quickbooks', link.tenantId, ctx.quickbooks.authorizeUrl, secure),
-    );
+    const tenant = link && (await findTenant(ctx.db, link.tenantId));
+    if (!token.success || !tenant) throw expired();
+    await confirmationPage(ctx, req, res, {
+      tenant,
+      action: '/oauth/quickbooks/start',
+      link: token.data.link,
+      heading: `Connect QuickBooks to ${tenant.name}`,
+      explain: [
+        `This link connects a QuickBooks Online company to ${portalName(tenant)}.`,
+        `The company you choose on Intuit's page next will be bound to that HubSpot portal: the app will read its customers and items, and create invoices in its books for that portal's deals.`,
+      ],
+      submit: `Continue to QuickBooks for ${tenant.name}`,
+    });
   });
+  router.post(
+    '/oauth/quickbooks/start',
+    sameOriginOnly(ctx.config.publicUrl),
+    express.urlencoded({ extended: false, limit: '2kb' }),
+    requireConfirmation(ctx.encryptionKey),
+    async (req, res) => {
+      const form = Link.safeParse(req.body);
+      const link = form.success
+        ? await redeemSignInLink(ctx.db, form.data.link, 'quickbooks_connect')
+        : undefined;
+      if (!link) throw expired();
+      await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
+      res.redirect(
+        303,
+        await authorizeWithState(
+          ctx.db,
+          res,
+          'quickbooks',
+          link.tenantId,
+          ctx.quickbooks.authorizeUrl,
+          secure,
+        ),
+      );
+    },
+  );
 
   router.get('/oauth/quickbooks/connect', session, writable, async (_req, res) => {
     const tenantId = sessionOf(res).tenantId;

@@ -10,6 +10,7 @@ import { acceptanceWebhookRoutes } from './acceptance-webhook.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { appManagerRoutes } from './app-managers.ts';
 import { quickbooksSettingsRoutes } from './quickbooks.ts';
+import { sessionRoutes } from './sessions.ts';
 import { shareLinkRoutes } from './share-links.ts';
 
 const InvoiceDefaults = z.strictObject({
@@ -86,6 +87,7 @@ export function settingsRoutes(ctx: AppContext): Router {
     acceptanceWebhookRoutes(ctx),
     apiKeyRoutes(ctx),
     shareLinkRoutes(ctx),
+    sessionRoutes(ctx),
   );
   return router;
 }
