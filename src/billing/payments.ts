@@ -38,22 +38,20 @@ const PAYMENT_EVENT: Record<string, MilestoneEvent> = {
 export async function applyQuickBooksChanges(
   deps: BillingDeps,
   tenant: Tenant,
-  changes: (Pick<QboChange, 'entity' | 'entityId' | 'operation'> & { cause: string })[],
+  changes: (Pick<QboChange, 'entity' | 'entityId' | 'operation'> & { cause: string; receivedAt?: Date })[],
 ): Promise<string[]> {
   const relevant = (c: (typeof changes)[number]) => c.entity === 'Payment' || c.entity === 'Invoice';
   if (!changes.some(relevant)) return changes.map((c) => `ignored: ${c.entity} changes`);
   const company = await deps.quickbooks.company(tenant.id);
-  const paymentIds = [...new Set(changes.filter((c) => c.entity === 'Payment').map((c) => c.entityId))];
-  const readable = paymentIds.filter((id) =>
-    changes.some((c) => c.entity === 'Payment' && c.entityId === id && c.operation !== 'Delete'),
-  );
-  const [payments, known] = await Promise.all([
-    readable.length ? company.readPayments(readable) : new Map<string, PaymentState>(),
-    paymentIds.length
+  const named = [...new Set(changes.filter((c) => c.entity === 'Payment').map((c) => c.entityId))];
+  const oldest = Math.min(...changes.map((c) => c.receivedAt?.getTime() ?? Date.now()));
+  const [{ payments, paymentIds }, known] = await Promise.all([
+    paymentsNow(company, named, new Date(oldest - DELIVERY_LAG_MS)),
+    named.length
       ? deps.db
           .select()
           .from(qboPaymentLinks)
-          .where(and(eq(qboPaymentLinks.tenantId, tenant.id), inArray(qboPaymentLinks.paymentId, paymentIds)))
+          .where(and(eq(qboPaymentLinks.tenantId, tenant.id), inArray(qboPaymentLinks.paymentId, named)))
       : [],
   ]);
   // Which invoices each payment touched: where it is applied now, and where it was when last read.
@@ -87,6 +85,33 @@ export async function applyQuickBooksChanges(
     const mine = invoicesOf(c).flatMap((id) => settled.get(id) ?? []);
     return mine.length ? mine.join(', ') : 'ignored: not an invoice of the app';
   });
+}
+
+/** Payments this many or fewer are read by id, in one query; more are learnt from one CDC call. */
+const PAYMENTS_BY_ID = 200;
+/** How long after a change Intuit may deliver its notification (CDC looks back that much further). */
+const DELIVERY_LAG_MS = 15 * 60_000;
+
+/**
+ * The payments an event named, as QuickBooks has them now; an event's operation is never taken on
+ * its word (anyone with the app's one verifier token can sign one). A few are read by id: a
+ * deleted payment is absent from the answer, as QuickBooks' queries leave deleted transactions out
+ * (Intuit staff, intuit/QuickBooks-V3-Java-SDK#19: delete is permanent, only CDC or webhooks name
+ * the id afterwards). Many (a flood) are learnt from one Change Data Capture call over the events'
+ * window: a payment it neither lists as changed nor as `status: "Deleted"` did not change, so its
+ * links stay as they are. `paymentIds` are those whose links are to be replaced.
+ */
+async function paymentsNow(
+  company: Awaited<ReturnType<BillingDeps['quickbooks']['company']>>,
+  named: string[],
+  since: Date,
+): Promise<{ payments: Map<string, PaymentState>; paymentIds: string[] }> {
+  if (named.length <= PAYMENTS_BY_ID)
+    return { payments: named.length ? await company.readPayments(named) : new Map(), paymentIds: named };
+  const changed = await company.changesSince(since);
+  const payments = new Map(changed.payments.map((p) => [p.id, p]));
+  const deleted = new Set(changed.deletedPaymentIds);
+  return { payments, paymentIds: named.filter((id) => payments.has(id) || deleted.has(id)) };
 }
 
 /** What a payment is applied to now replaces what it was applied to. */

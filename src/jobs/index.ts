@@ -5,7 +5,7 @@ import { hubspotWriteBack } from './hubspot-write-back.ts';
 import { invoicePush } from './invoice-push.ts';
 import { overdueReminders } from './overdue-reminders.ts';
 import type { Queues } from './queues.ts';
-import { quickbooksChanges } from './quickbooks-changes.ts';
+import { QBO_CHANGES_WINDOW, quickbooksChanges } from './quickbooks-changes.ts';
 import { quickbooksReconcile } from './quickbooks-reconcile.ts';
 
 /** Every job the worker runs; web processes only enqueue. */
@@ -33,9 +33,11 @@ export function createJobs(queues: Queues, logger: Logger) {
       for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
         await queues.enqueue(hubspotEvents, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
     },
-    async quickbooksChanges(inboxIds: string[], round?: string) {
-      for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
-        await queues.enqueue(quickbooksChanges, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
+    /** The pending events of these companies, each company's in one job per window. */
+    async quickbooksChanges(realmIds: string[], round?: string) {
+      const window = Math.floor(Date.now() / QBO_CHANGES_WINDOW);
+      for (const realmId of new Set(realmIds))
+        await queues.enqueue(quickbooksChanges, { realmId, window, round });
     },
     remind: (tenantId: string, asOf: string, round?: string) =>
       queues.enqueue(overdueReminders, { tenantId, asOf, round }),

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { resumeWaiting, WAITING_FOR } from '../billing/retry.ts';
 import type { Clock } from '../domain/dates.ts';
 import type { Db } from '../store/db.ts';
-import { stalePending } from '../store/inbox.ts';
+import { stalePending, stalePendingRealms } from '../store/inbox.ts';
 import { invoicePushes, tenants } from '../store/schema.ts';
 import type { Jobs } from './index.ts';
 import { RECONCILE_EVERY_MS } from './quickbooks-reconcile.ts';
@@ -19,12 +19,9 @@ export async function sweepInbox(deps: { db: Db; jobs: Jobs }, olderThanMs = 30_
     hubspot.map((r) => r.id),
     round,
   );
-  const quickbooks = await stalePending(deps.db, 'quickbooks', before);
-  await deps.jobs.strict.quickbooksChanges(
-    quickbooks.map((r) => r.id),
-    round,
-  );
-  return hubspot.length + quickbooks.length;
+  const realms = await stalePendingRealms(deps.db, before);
+  await deps.jobs.strict.quickbooksChanges(realms, round);
+  return hubspot.length + realms.length;
 }
 
 /** Queues each connected company's reconciliation once per period, whichever worker sweeps first. */

@@ -121,3 +121,37 @@ export function stalePending(db: Db, source: InboxSource, before: Date, limit = 
     .orderBy(asc(inbox.receivedAt))
     .limit(limit);
 }
+
+/** A QuickBooks event's company, in either of Intuit's formats (CloudEvents or legacy). */
+const QBO_REALM = sql`coalesce(${inbox.payload} ->> 'intuitaccountid', ${inbox.payload} ->> 'realmId')`;
+
+/** The pending QuickBooks events of one company, oldest first. */
+export function pendingOfRealm(db: Db, realmId: string, limit: number) {
+  return db
+    .select()
+    .from(inbox)
+    .where(and(eq(inbox.source, 'quickbooks'), eq(inbox.status, 'pending'), sql`${QBO_REALM} = ${realmId}`))
+    .orderBy(asc(inbox.receivedAt))
+    .limit(limit);
+}
+
+/** Companies with QuickBooks events still pending from before `before` (their job was lost). */
+export async function stalePendingRealms(db: Db, before: Date): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ realmId: sql<string | null>`${QBO_REALM}` })
+    .from(inbox)
+    .where(and(eq(inbox.source, 'quickbooks'), eq(inbox.status, 'pending'), lt(inbox.receivedAt, before)))
+    .limit(1000);
+  return rows.flatMap((r) => (r.realmId ? [r.realmId] : []));
+}
+
+/** Many rows to one status and outcome, in one statement. */
+export async function settleEntries(
+  db: Db,
+  ids: string[],
+  status: 'processed' | 'ignored' | 'failed',
+  outcome: string,
+): Promise<void> {
+  if (ids.length)
+    await db.update(inbox).set({ status, outcome, processedAt: new Date() }).where(inArray(inbox.id, ids));
+}

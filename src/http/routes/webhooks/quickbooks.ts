@@ -52,7 +52,7 @@ export function quickbooksWebhookRoute(ctx: AppContext): Router {
           };
         },
         async answer(delivered, res) {
-          await ctx.jobs.quickbooksChanges(delivered.fresh.map((e) => e.inboxId));
+          await ctx.jobs.quickbooksChanges(delivered.fresh.map((e) => e.event.realmId));
           res.json({ received: delivered.received, new: delivered.fresh.length });
         },
       };
