@@ -55,6 +55,7 @@ const Env = z.object({
     (v) => (v === '' ? undefined : v),
     z.coerce.number().int().min(1).max(65535).optional(),
   ),
+  API_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ADMIN_TOKEN: optional(z.string().min(24, 'must be at least 24 characters')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -104,6 +105,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.LOG_LEVEL,
     /** Where a worker answers /healthz and /readyz (unset: it serves nothing). */
     workerHealthPort: e.WORKER_HEALTH_PORT,
+    /** Requests each tenant may make to the API and the card API together in any minute. */
+    apiRequestsPerMinute: e.API_REQUESTS_PER_MINUTE,
     /** Opens the operators' pages (queue dashboard) and, once set, guards /metrics. */
     adminToken: e.ADMIN_TOKEN,
     jobs: { lockMs: e.JOB_LOCK_MS, backoffMs: e.JOB_BACKOFF_MS },
@@ -144,7 +147,7 @@ export function encryptionKey(config: Config, warn: (msg: string) => void): Buff
   if (config.encryptionKey) return config.encryptionKey;
   const file = join(config.dataDir, 'encryption.key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   writeFileSync(file, key.toString('base64'), { mode: 0o600 });
   warn(`ENCRYPTION_KEY is not set: generated a development key in ${file}`);

@@ -23,6 +23,7 @@ import { acceptanceWebhookRoute } from './routes/webhooks/acceptance.ts';
 import { hubspotWebhookRoute } from './routes/webhooks/hubspot.ts';
 import { quickbooksWebhookRoute } from './routes/webhooks/quickbooks.ts';
 import { securityHeaders } from './security.ts';
+import { tenantRateLimit } from './tenant-rate-limit.ts';
 import { refuseControlCharacters } from './validate.ts';
 
 /** The card routes that take query parameters of their own: the portfolio's filters. */
@@ -50,7 +51,8 @@ export function createApp(deps: AppContext) {
 
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }), refuseControlCharacters());
-  api.use(requireApiKey(deps.database.db));
+  const perTenant = tenantRateLimit(deps.redis, deps.config.apiRequestsPerMinute, deps.logger);
+  api.use(requireApiKey(deps.database.db), perTenant);
   api.use(templateRoutes(), scheduleRoutes(deps), milestoneRoutes(deps), portfolioRoutes(deps));
   api.use((req) => {
     throw new HttpProblem('not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
@@ -59,7 +61,7 @@ export function createApp(deps: AppContext) {
 
   // The same use cases for the HubSpot app card, authenticated by HubSpot's signature instead.
   const card = express.Router();
-  card.use(requireCardSignature(deps, cardQueryKeys), refuseControlCharacters());
+  card.use(requireCardSignature(deps, cardQueryKeys), perTenant, refuseControlCharacters());
   card.use(
     templateRoutes(),
     scheduleRoutes(deps),

@@ -85,7 +85,7 @@ export function sendProblem(
   const status = STATUS[code] ?? 422;
   const title = TITLES[status] ?? 'Error';
   const retryAfter = RETRY_AFTER_S[code];
-  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+  if (retryAfter && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(retryAfter));
   if (res.req.accepts(['application/json', 'text/html']) === 'text/html') {
     res
       .status(status)
@@ -129,6 +129,14 @@ export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
   });
 }
 
+/** What a refused value was, in the request's terms (SQLSTATE class 22, "data exception"). */
+const DATA_REFUSALS: Record<string, string> = {
+  '22003': 'a number in the request is out of range',
+  '22021': 'the request holds a character that cannot be stored (such as U+0000)',
+  '22P05': 'the request holds a character that cannot be stored (such as U+0000)',
+  other: 'the request holds a value that cannot be stored',
+};
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     // The path only: a query may carry a link token or an OAuth code, which an answer never repeats.
@@ -168,19 +176,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         instance,
       );
     }
-    // A value the database refuses (a character it cannot store, say) is the request's fault.
-    if (sqlStateOf(error)?.startsWith('22')) {
-      const reason = ((error as { cause?: Error }).cause?.message ?? 'a value was refused').replace(
-        /\0/g,
-        '',
+    // A value the database refuses (a character it cannot store, say) is the request's fault; its
+    // words (which quote the value and name the column type) stay in the log. Fields with known
+    // limits are checked before they get here, by name.
+    const state = sqlStateOf(error);
+    if (state?.startsWith('22')) {
+      ((res.locals.logger as Logger | undefined) ?? logger).warn(
+        { err: error, path: req.path },
+        'a value the database refused',
       );
-      return sendProblem(
-        res,
-        'invalid_request',
-        `the request holds a value the database cannot store: ${reason}`,
-        [],
-        instance,
-      );
+      return sendProblem(res, 'invalid_request', DATA_REFUSALS[state] ?? DATA_REFUSALS.other!, [], instance);
     }
     ((res.locals.logger as Logger | undefined) ?? logger).error(
       { err: error, path: req.path },

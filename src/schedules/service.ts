@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, lte } from 'drizzle-orm';
 import { applyChangeOrder, type ChangeOrder } from '../domain/change-order.ts';
 import type { CalendarDate } from '../domain/dates.ts';
 import { DomainError } from '../domain/errors.ts';
@@ -179,7 +179,13 @@ export async function getVersion(caller: Caller, dealId: string, version: number
     .select()
     .from(scheduleVersions)
     .where(and(eq(scheduleVersions.scheduleId, schedule.id), eq(scheduleVersions.version, version)));
-  if (!row) throw new DomainError('not_found', `deal ${dealId} has no schedule version ${version}`);
+  if (!row)
+    throw new DomainError(
+      'not_found',
+      version > 0 && version <= schedule.version - VERSIONS_KEPT
+        ? `schedule version ${version} of deal ${dealId} is no longer kept (the latest ${VERSIONS_KEPT} are)`
+        : `deal ${dealId} has no schedule version ${version}`,
+    );
   return {
     version: row.version,
     reason: row.reason,
@@ -334,6 +340,13 @@ export async function writeMilestones(
   }
 }
 
+/**
+ * Whole snapshots kept per schedule: the latest this many. A snapshot can be hundreds of kilobytes
+ * (100 milestones of long texts), and an unbounded list let one tenant's loop of saves grow the
+ * database for everyone. Every change stays in the milestones' history (transitions) all the same.
+ */
+export const VERSIONS_KEPT = 20;
+
 /** Keeps the whole schedule as it now stands under its version number, and returns it. */
 export async function snapshot(tx: Queryable, schedule: ScheduleRow, cause: TransitionCause) {
   const view = scheduleView(schedule, await milestonesOf(tx, schedule.id));
@@ -344,5 +357,13 @@ export async function snapshot(tx: Queryable, schedule: ScheduleRow, cause: Tran
     actor: cause.actor,
     snapshot: view,
   });
+  await tx
+    .delete(scheduleVersions)
+    .where(
+      and(
+        eq(scheduleVersions.scheduleId, schedule.id),
+        lte(scheduleVersions.version, schedule.version - VERSIONS_KEPT),
+      ),
+    );
   return view;
 }

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -58,7 +67,7 @@ export async function openDatabase(
   let client: PGlite;
   let unlock = () => {};
   if ('dataDir' in target) {
-    mkdirSync(target.dataDir, { recursive: true });
+    keepPrivate(target.dataDir);
     unlock = lockDataDir(target.dataDir);
     client = new PGlite(join(target.dataDir, 'pglite'));
   } else {
@@ -70,8 +79,33 @@ export async function openDatabase(
     db: db as unknown as Db,
     kind: 'pglite',
     ping: () => client.query('select 1').then(() => {}),
-    close: () => client.close().finally(unlock),
+    // PGlite sets some files' modes itself (pg_internal.init 0644): narrowed again on the way out.
+    close: () =>
+      client.close().finally(() => {
+        if ('dataDir' in target) keepPrivate(target.dataDir);
+        unlock();
+      }),
   };
+}
+
+/**
+ * The embedded database holds every tenant's data and sealed tokens: its folder is the process
+ * user's alone (0700), and so is every file in it (0600). PGlite writes through Node's fs with
+ * mode 0666, so the process's umask is narrowed before it opens (files it makes later inherit it),
+ * and what an earlier version left readable is narrowed once.
+ */
+export function keepPrivate(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  process.umask(0o077);
+  const narrow = (path: string) => {
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) return;
+    if (stat.isDirectory()) {
+      if (stat.mode & 0o077) chmodSync(path, 0o700);
+      for (const entry of readdirSync(path)) narrow(join(path, entry));
+    } else if (stat.mode & 0o077) chmodSync(path, 0o600);
+  };
+  narrow(dataDir);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,7 +43,8 @@ beforeAll(async () => {
     HOME: process.env.HOME,
     // The CLI runs through execFile: marked too, so the run's leak check would see it.
     [SPAWN_MARKER]: process.env.MB_TEST_RUN,
-    DATA_DIR: dataDir,
+    // A folder the app makes itself (the parent is the test's).
+    DATA_DIR: join(dataDir, 'data'),
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `start-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
@@ -131,5 +132,16 @@ describe('npm start on the embedded default', () => {
 
     web.child.kill('SIGTERM');
     expect(await web.exited).toBe(0);
+
+    // The data folder the app made holds tenants' data and keys: its user's alone.
+    const loose: string[] = [];
+    const walk = (path: string) => {
+      const stat = lstatSync(path);
+      if (stat.mode & 0o077) loose.push(`${path.slice(dataDir.length)} ${(stat.mode & 0o777).toString(8)}`);
+      if (stat.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
+    };
+    walk(env.DATA_DIR!);
+    expect(readdirSync(join(env.DATA_DIR!, 'pglite')).length).toBeGreaterThan(10);
+    expect(loose).toEqual([]);
   }, 90_000);
 });

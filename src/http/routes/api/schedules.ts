@@ -30,10 +30,12 @@ import {
 import { body, collect, params } from '../../validate.ts';
 
 const DealParams = z.object({ dealId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a deal id') });
-const Version = z.object({ version: z.coerce.number().int().positive() });
+/** Versions are 32-bit in the database: a larger number is no version, and is told as such. */
+const VersionNumber = z.int().positive().max(2_147_483_647, 'is no version a schedule can have');
+const Version = z.object({ version: z.coerce.number().pipe(VersionNumber) });
 
 const Contract = {
-  baseVersion: z.int().positive().optional(),
+  baseVersion: VersionNumber.optional(),
   dealName: z.string().trim().min(1).max(300).optional(),
   /** Omitted: the deal's amount and currency in HubSpot. */
   contractValue: MoneyInput.optional(),
@@ -51,7 +53,7 @@ const ApplyTemplate = z.strictObject({
 });
 const ChangeOrderBody = z
   .strictObject({
-    baseVersion: z.int().positive(),
+    baseVersion: VersionNumber,
     reason: z.string().trim().min(1).max(500),
     contractValue: MoneyInput.optional(),
     retainagePercent: Percent.optional(),

@@ -14,13 +14,14 @@ import { tenantOf } from './layout.ts';
 const Table = z.object({ table: z.enum(['attention', 'receivables', 'status', 'forecast', 'aging']) });
 
 /**
- * A spreadsheet opens a cell starting with = + - @ as a formula: names and reasons get a leading
- * apostrophe. Amounts stay plain decimals in the currency's minor-unit precision.
+ * A spreadsheet opens a cell starting with = + - @ (or a tab or return) as a formula: in names and
+ * reasons such a character gets an apostrophe before it, at the start and after every `,` `;` or tab,
+ * since a spreadsheet whose list separator is `;` (most of Europe) splits a field there when it
+ * ignores the quotes (OWASP, "CSV Injection"). Every field is quoted as well. Amounts stay plain
+ * decimals in the currency's minor-unit precision.
  */
-const text = (value: string | null | undefined) => {
-  const s = value ?? '';
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-};
+const text = (value: string | null | undefined) =>
+  (value ?? '').replace(/(^|[,;\t]\s*)([=+\-@\t\r])/g, "$1'$2");
 
 type Rows = (string | number)[][];
 
@@ -35,7 +36,7 @@ export function exportRoutes(ctx: AppContext): Router {
     res
       .type('text/csv; charset=utf-8')
       .attachment(`${table}-${new Date().toISOString().slice(0, 10)}.csv`)
-      .send(stringify(rows));
+      .send(stringify(rows, { quoted: true, quoted_empty: true }));
   });
   return router;
 }
