@@ -3,6 +3,7 @@ import {
   Button,
   ErrorState,
   Input,
+  MultiSelect,
   Select,
   Table,
   TableCell,
@@ -395,5 +396,39 @@ describe('the settings page', () => {
     expect(template.status).toBe(403);
     const after = (await b.t.database.db.select().from(tenants).where(eq(tenants.id, tenant.tenant.id)))[0]!;
     expect(after.acceptanceSecret).toBe(before.acceptanceSecret);
+  });
+
+  it('lets a super admin name the HubSpot roles whose users may manage the app, as HubSpot has them', async () => {
+    const tenant = await b.connectedTenant();
+    const [sales, finance] = b.hs.rolesOf(tenant.portal);
+    const fin = { id: 7301, email: 'fin@agency.example', roleIds: [finance!.id] };
+    const refused = renderSettings(tenant.portal, fin);
+    await refused.waitFor(
+      () => expect(refused.find(ErrorState).find(Text).text).toContain('only super admins'),
+      WAIT,
+    );
+
+    const page = renderSettings(tenant.portal);
+    await page.waitFor(() => page.find(MultiSelect, { name: 'app-manager-roles' }), WAIT);
+    expect(page.find(MultiSelect, { name: 'app-manager-roles' }).props.options).toEqual([
+      { label: sales!.name, value: sales!.id },
+      { label: finance!.name, value: finance!.id },
+    ]);
+    (page.find(MultiSelect, { name: 'app-manager-roles' }).trigger as (e: 'onChange', v: string[]) => void)(
+      'onChange',
+      [finance!.id],
+    );
+    await page.waitFor(() =>
+      expect(page.find(MultiSelect, { name: 'app-manager-roles' }).props.value).toEqual([finance!.id]),
+    );
+    click(page, 'save-app-managers');
+    await page.waitFor(
+      () => expect(page.find(Alert).text).toContain(`with the roles ${finance!.name}`),
+      WAIT,
+    );
+    expect((await settingsOf(tenant.tenant.id)).appManagerRoleIds).toEqual([finance!.id]);
+
+    const admitted = renderSettings(tenant.portal, fin);
+    await admitted.waitFor(() => admitted.findByTestId(Button, 'save-app-managers'), WAIT);
   });
 });

@@ -127,7 +127,7 @@ describe('POST /webhooks/acceptance', () => {
 describe('POST /webhooks/quickbooks', () => {
   // Intuit's signature has no timestamp, so there is no stale or future-dated request to refuse;
   // the inbox's dedupe on the event id is the replay defence (last test).
-  const notification = (id: string) =>
+  const notification = (id: string, realmId = '9130000001') =>
     JSON.stringify([
       {
         specversion: '1.0',
@@ -136,7 +136,7 @@ describe('POST /webhooks/quickbooks', () => {
         type: 'qbo.payment.created.v1',
         time: new Date().toISOString(),
         intuitentityid: '77',
-        intuitaccountid: '9130000001',
+        intuitaccountid: realmId,
       },
     ]);
   const post = (raw: string, signature?: string) => {
@@ -163,7 +163,8 @@ describe('POST /webhooks/quickbooks', () => {
   });
 
   it('keeps one inbox row and one job when the very same signed request comes twice', async () => {
-    const raw = notification('evt-sec-replayed');
+    // A company of its own: a company's events share one job per window.
+    const raw = notification('evt-sec-replayed', '9130000002');
     const signature = intuitSignature(QBO_VERIFIER_TOKEN, raw);
     const before = { inbox: await inboxRows(), jobs: await jobCount(t.ctx) };
     expect((await post(raw, signature)).body).toEqual({ received: 1, new: 1 });

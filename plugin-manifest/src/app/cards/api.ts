@@ -25,6 +25,12 @@ export class Refusal extends Error {
   }
 }
 
+/** Any failure of a call as a refusal to show: the backend's own, or that it did not answer. */
+export const asRefusal = (error: unknown) =>
+  error instanceof Refusal
+    ? error
+    : new Refusal('unavailable', 'The billing app did not answer; try again shortly.', []);
+
 /** An input's error props for the field a refusal names (none when there is no refusal). */
 export const fieldError = (refusal: Refusal | undefined, path: string) => ({
   error: Boolean(refusal?.about(path)),

@@ -14,7 +14,7 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useState } from 'react';
-import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
+import { asRefusal, type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import type { ApiKey } from './types.ts';
 
 /** Keys for the tenant's own systems (the JSON API): shown once when made, revocable at any time. */
@@ -29,7 +29,7 @@ export function ApiKeysSection(props: { api: CardApi; onChanged: (what: string) 
     setKeys((await api.get<{ apiKeys: ApiKey[] }>('/settings/api-keys')).apiKeys);
   }, [api]);
   useEffect(() => {
-    void load();
+    load().catch((error: unknown) => setRefusal(asRefusal(error)));
   }, [load]);
 
   const create = async () => {

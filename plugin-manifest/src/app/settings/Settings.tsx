@@ -4,6 +4,7 @@ import { cardApi, Refusal } from '../cards/api.ts';
 import { PortfolioLink } from '../cards/PortfolioLink.tsx';
 import { AcceptanceWebhookSection } from './AcceptanceWebhookSection.tsx';
 import { ApiKeysSection } from './ApiKeysSection.tsx';
+import { AppManagersSection } from './AppManagersSection.tsx';
 import { InvoiceDefaultsSection } from './InvoiceDefaultsSection.tsx';
 import { QuickBooksSection } from './QuickBooksSection.tsx';
 import { RemindersSection } from './RemindersSection.tsx';
@@ -77,6 +78,8 @@ export function Settings() {
       <ApiKeysSection api={api} onChanged={setNote} />
       <Divider />
       <ShareLinksSection api={api} onChanged={setNote} />
+      <Divider />
+      <AppManagersSection api={api} onChanged={setNote} />
     </Flex>
   );
 }

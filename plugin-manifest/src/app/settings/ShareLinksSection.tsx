@@ -14,7 +14,7 @@ import {
   Text,
 } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useState } from 'react';
-import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
+import { asRefusal, type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import type { ShareLink } from './types.ts';
 
 const STATE = {
@@ -44,7 +44,7 @@ export function ShareLinksSection(props: { api: CardApi; onChanged: (what: strin
     setLinks((await api.get<{ shareLinks: ShareLink[] }>('/settings/share-links')).shareLinks);
   }, [api]);
   useEffect(() => {
-    void load();
+    load().catch((error: unknown) => setRefusal(asRefusal(error)));
   }, [load]);
 
   const create = async () => {

@@ -14,7 +14,7 @@ import {
 } from '@hubspot/ui-extensions';
 import { useCallback, useEffect, useState } from 'react';
 import { allocationMessage } from '../cards/allocation.ts';
-import { type CardApi, fieldError, Refusal } from '../cards/api.ts';
+import { asRefusal, type CardApi, fieldError, Refusal } from '../cards/api.ts';
 import { TERMS, type Template } from './types.ts';
 
 interface Row {
@@ -66,7 +66,7 @@ export function TemplatesSection(props: { api: CardApi; onChanged: (what: string
     setTemplates((await api.get<{ templates: Template[] }>('/templates')).templates);
   }, [api]);
   useEffect(() => {
-    void load();
+    load().catch((error: unknown) => setRefusal(asRefusal(error)));
   }, [load]);
 
   const save = async () => {
