@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
 import { acceptanceSecret } from '../../src/tenants/repository.ts';
-import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { adminCall, portfolioLink } from '../app/refused-invoice.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { type Billing, startBilling } from '../support/billing.ts';
-import { confirmLink, confirmLinkIn } from '../support/links.ts';
+import { confirmLink, portfolioSession } from '../support/links.ts';
 
 /**
  * Security headers on every kind of answer: the app's HTML pages, the OAuth pages and redirects,
@@ -234,16 +233,8 @@ describe('cookies', () => {
         [https, true],
       ] as const) {
         const tenant = await app.tenant();
-        const { token } = await mintSignInLink(app.database.db, {
-          tenantId: tenant.tenant.id,
-          purpose: 'portfolio',
-          actor: 'test',
-          userEmail: null,
-        });
-        const signIn = await confirmLinkIn(app.http, `/app/sign-in?link=${token}`);
-        const session = (signIn.headers['set-cookie'] as unknown as string[]).find((c) =>
-          c.startsWith('mb_session='),
-        )!;
+        const { setCookie } = await portfolioSession(app, tenant.tenant.id);
+        const session = setCookie.find((c) => c.startsWith('mb_session='))!;
         expect(session).toMatch(/; HttpOnly/i);
         expect(session).toMatch(/; SameSite=Lax/i);
         expect(/; Secure/i.test(session)).toBe(secure);

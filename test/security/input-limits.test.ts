@@ -4,11 +4,10 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAcceptance } from '../../src/acceptance/signature.ts';
 import { acceptanceSecret, createApiKey } from '../../src/tenants/repository.ts';
-import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { dealPropertyChangeEvent, type HubSpotSandbox } from '../sandboxes/hubspot/index.ts';
 import { signedHeaders } from '../sandboxes/hubspot/webhooks.ts';
 import { startTestApp, type TestApp, type TestTenant } from '../support/app.ts';
-import { confirmLinkIn } from '../support/links.ts';
+import { portfolioSession } from '../support/links.ts';
 import {
   cardQuery,
   fingerprint,
@@ -48,15 +47,9 @@ beforeAll(async () => {
   server = t.app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { token } = await mintSignInLink(t.database.db, {
-    tenantId: tenant.tenant.id,
-    purpose: 'portfolio',
-    actor: 'test',
-    userEmail: null,
-  });
-  const signedIn = await confirmLinkIn(t.http, `/app/sign-in?link=${token}`);
-  expect(signedIn.status).toBe(303);
-  cookie = (signedIn.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+  const signedIn = await portfolioSession(t, tenant.tenant.id);
+  expect(signedIn.answer.status).toBe(303);
+  cookie = signedIn.cookie!;
 });
 afterAll(async () => {
   server?.close();

@@ -2,9 +2,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/domain/dates.ts';
 import { VERSIONS_KEPT } from '../../src/schedules/service.ts';
-import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { confirmLinkIn } from '../support/links.ts';
+import { portfolioSession } from '../support/links.ts';
 
 /** CSV formulas in any locale, schedule versions, a tenant's request rate, database words. */
 
@@ -43,15 +42,8 @@ describe('CSV exports', () => {
       milestones,
     });
     expect(put.status, put.text).toBe(200);
-    const { token } = await mintSignInLink(t.database.db, {
-      tenantId: tenant.tenant.id,
-      purpose: 'portfolio',
-      actor: 'test',
-      userEmail: null,
-    });
-    const signedIn = await confirmLinkIn(t.http, `/app/sign-in?link=${token}`);
-    const cookie = (signedIn.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
-    const csv = (await t.http.get('/app/export/attention.csv').set('Cookie', cookie)).text;
+    const { cookie } = await portfolioSession(t, tenant.tenant.id);
+    const csv = (await t.http.get('/app/export/attention.csv').set('Cookie', cookie!)).text;
     // Read as a spreadsheet whose list separator is ";" and as one whose separator is ","; also as
     // one that ignores quotes and splits on either.
     const cells = [

@@ -1,3 +1,5 @@
+import { mintSignInLink } from '../../src/tenants/sign-in-links.ts';
+import type { TestApp } from './app.ts';
 /**
  * Opens a link that signs a browser in as a person does: the page it shows (which names the portal)
  * and then its "continue" form, posted from the page's own origin with the cookies the page set.
@@ -66,4 +68,20 @@ export async function confirmLinkIn(
     .set('Cookie', cookies.join('; '))
     .type('form')
     .send(new URLSearchParams(fields).toString());
+}
+
+/**
+ * A browser session of the tenant's, as "Open portfolio" gives one: a minted link, its page
+ * confirmed (in-process). Answers the confirming answer and the `mb_session=…` pair it set.
+ */
+export async function portfolioSession(app: TestApp, tenantId: string) {
+  const { token } = await mintSignInLink(app.database.db, {
+    tenantId,
+    purpose: 'portfolio',
+    actor: 'test',
+    userEmail: null,
+  });
+  const answer = await confirmLinkIn(app.http, `/app/sign-in?link=${token}`);
+  const set = (answer.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  return { answer, setCookie: set, cookie: set.find((c) => c.startsWith('mb_session='))?.split(';')[0] };
 }
