@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { DEAL_ROLL_UP_WINDOW, dealRollUp } from './deal-roll-up.ts';
+import type { JobDefinition } from './define.ts';
 import { hubspotEvents } from './hubspot-events.ts';
 import { hubspotWriteBack } from './hubspot-write-back.ts';
 import { invoicePush } from './invoice-push.ts';
@@ -8,7 +10,10 @@ import type { Queues } from './queues.ts';
 import { QBO_CHANGES_WINDOW, quickbooksChanges } from './quickbooks-changes.ts';
 import { quickbooksReconcile } from './quickbooks-reconcile.ts';
 
-/** Every job the worker runs; web processes only enqueue. */
+/**
+ * Every kind of job: the worker processes exactly these, and `createJobs` can queue only these (a
+ * kind left out of this list does not compile there), so nothing is queued that no worker runs.
+ */
 export const JOBS = [
   hubspotEvents,
   invoicePush,
@@ -16,7 +21,10 @@ export const JOBS = [
   quickbooksChanges,
   dealRollUp,
   quickbooksReconcile,
-];
+  overdueReminders,
+] as const;
+
+type Registered = (typeof JOBS)[number];
 
 const EVENTS_PER_JOB = 100;
 
@@ -26,24 +34,25 @@ const EVENTS_PER_JOB = 100;
  * for the sweepers themselves.
  */
 export function createJobs(queues: Queues, logger: Logger) {
+  const enqueue = <S extends z.ZodType>(def: JobDefinition<S> & Registered, payload: z.input<S>) =>
+    queues.enqueue(def, payload);
   const strict = {
-    invoicePush: (pushId: string, round?: string) => queues.enqueue(invoicePush, { pushId, round }),
-    writeBack: (pushId: string, round?: string) => queues.enqueue(hubspotWriteBack, { pushId, round }),
+    invoicePush: (pushId: string, round?: string) => enqueue(invoicePush, { pushId, round }),
+    writeBack: (pushId: string, round?: string) => enqueue(hubspotWriteBack, { pushId, round }),
     async hubspotEvents(inboxIds: string[], round?: string) {
       for (let i = 0; i < inboxIds.length; i += EVENTS_PER_JOB)
-        await queues.enqueue(hubspotEvents, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
+        await enqueue(hubspotEvents, { inboxIds: inboxIds.slice(i, i + EVENTS_PER_JOB), round });
     },
     /** The pending events of these companies, each company's in one job per window. */
     async quickbooksChanges(realmIds: string[], round?: string) {
       const window = Math.floor(Date.now() / QBO_CHANGES_WINDOW);
-      for (const realmId of new Set(realmIds))
-        await queues.enqueue(quickbooksChanges, { realmId, window, round });
+      for (const realmId of new Set(realmIds)) await enqueue(quickbooksChanges, { realmId, window, round });
     },
     remind: (tenantId: string, asOf: string, round?: string) =>
-      queues.enqueue(overdueReminders, { tenantId, asOf, round }),
-    reconcile: (tenantId: string, round: string) => queues.enqueue(quickbooksReconcile, { tenantId, round }),
+      enqueue(overdueReminders, { tenantId, asOf, round }),
+    reconcile: (tenantId: string, round: string) => enqueue(quickbooksReconcile, { tenantId, round }),
     rollUp: (tenantId: string) =>
-      queues.enqueue(dealRollUp, { tenantId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),
+      enqueue(dealRollUp, { tenantId, window: Math.floor(Date.now() / DEAL_ROLL_UP_WINDOW) }),
   };
   const quietly =
     <A extends unknown[]>(what: string, add: (...args: A) => Promise<void>) =>

@@ -73,7 +73,7 @@ export function createQueues(
     },
 
     /** The worker side: every payload is parsed again before its handler sees it. */
-    process(defs: JobDefinition[], ctx: JobContext, concurrency = 5) {
+    process(defs: readonly JobDefinition[], ctx: JobContext, concurrency = 5) {
       for (const def of defs) {
         queueFor(def)
           .process(def.concurrency ?? concurrency, async (job) => {
