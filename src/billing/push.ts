@@ -114,9 +114,10 @@ async function invoiceOnce(
     } catch (error) {
       if (!outcomeUnknown(error)) throw error;
       // QuickBooks may still be at work on the create and finish it after we gave up on the answer
-      // (a late finish): a lookup right away would miss the invoice, and the next attempt would
-      // create a second one, which requestid does not reliably stop. So QuickBooks gets one more
-      // request timeout to finish, and the invoice is looked for before anything else happens.
+      // or its gateway answered 5xx (a late finish): a lookup right away would miss the invoice,
+      // and the next attempt would create a second one, which requestid does not reliably stop. So
+      // QuickBooks gets one more request timeout to finish, and the invoice is looked for before
+      // anything else happens.
       await sleep(deps.config.quickbooks.requestTimeoutMs, undefined, { signal: lock.signal }).catch(() =>
         lock.assertHeld(),
       );
@@ -151,9 +152,14 @@ async function invoiceOnce(
   }
 }
 
-/** No answer to a request that went out: QuickBooks may have carried it out, or may still. */
+/**
+ * No answer that says what became of a create: none at all, a 5xx (a gateway or server answering
+ * for work it may have done; Intuit's error guide has a 500 "resubmitted once"), or a Fault in an
+ * HTTP 200. QuickBooks may have carried it out, or may still.
+ */
 const outcomeUnknown = (error: unknown): error is QboError =>
-  error instanceof QboError && (error.kind === 'timeout' || error.kind === 'network');
+  error instanceof QboError &&
+  (error.kind === 'timeout' || error.kind === 'network' || error.kind === 'server' || error.status === 200);
 
 /**
  * The push, if it is still to be invoiced, with this try counted against INVOICE_MAX_TRIES; the

@@ -106,13 +106,15 @@ export function toQboError(
   }
   const code = fault?.code ?? '';
   const text = fault ? [fault.message, fault.detail].filter(Boolean).join(': ') : htmlOrText(body);
+  // 3001 is a throttle whatever the status: it has come as 429 and as 403
+  // (python-quickbooks#43, quickbooks-ruby#338), and a 403 throttle is no refusal.
   const kind: QboErrorKind =
-    status === 401 || code === '3200'
-      ? 'auth'
-      : status === 403 || code === '3100'
-        ? 'forbidden'
-        : status === 429 || code === '3001'
-          ? 'throttled'
+    status === 429 || code === '3001'
+      ? 'throttled'
+      : status === 401 || code === '3200'
+        ? 'auth'
+        : status === 403 || code === '3100'
+          ? 'forbidden'
           : status !== undefined && status >= 500
             ? 'server'
             : 'validation';

@@ -95,6 +95,48 @@ describe.concurrent('fault matrix: the platforms misbehave', () => {
   );
 
   it(
+    'QuickBooks answers 504 at once while the create lands later (the company numbers invoices itself)',
+    row(async (b) => {
+      const tenant = await b.connectedTenant({ customTxnNumbers: false });
+      const deals = await scheduledDeals(b, tenant, 2);
+      // The create lands within the app's request timeout (1.5 s here) of the 504.
+      b.qbo.setFaults({ gatewayTimeoutRate: 0.5, lateCreateMs: 1_000 });
+      const count = await acceptEvery(tenant, deals, 'qbo-504');
+      await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
+      await new Promise((r) => setTimeout(r, LATE_MS));
+      expect(b.qbo.stats(tenant.realmId).byStatus['504'] ?? 0).toBeGreaterThan(0);
+      await recordInvoiced(
+        import.meta.filename,
+        b,
+        tenant,
+        'QuickBooks 504 while the create lands 1 s later (its own numbers)',
+        count,
+      );
+    }),
+    90_000,
+  );
+
+  it(
+    'QuickBooks throttles with HTTP 403 and code 3001',
+    row(async (b) => {
+      const tenant = await b.connectedTenant();
+      const deals = await scheduledDeals(b, tenant, 2);
+      b.qbo.setFaults({ throttle403Rate: 0.3 });
+      const count = await acceptEvery(tenant, deals, 'qbo-403-throttle');
+      await allCreated(tenant, count, { writtenBack: true }).finally(() => b.qbo.clearFaults());
+      expect(b.qbo.stats(tenant.realmId).byStatus['403'] ?? 0).toBeGreaterThan(0);
+      await recordInvoiced(
+        import.meta.filename,
+        b,
+        tenant,
+        'QuickBooks throttles as 403 / 3001 on 30 % of calls',
+        count,
+      );
+    }),
+    90_000,
+  );
+
+  it(
     'QuickBooks latency spikes past the request timeout',
     row(async (b) => {
       const tenant = await b.connectedTenant();

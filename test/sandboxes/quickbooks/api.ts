@@ -28,7 +28,14 @@ import {
   type Random,
   shouldInject,
 } from './fault-injection.ts';
-import { faults, gatewayAuthBody, QboFault, throttleXml } from './faults.ts';
+import {
+  faults,
+  gatewayAuthBody,
+  gatewayTimeoutHtml,
+  QboFault,
+  throttle403Body,
+  throttleXml,
+} from './faults.ts';
 import type { OAuthServer } from './oauth.ts';
 import { parseQuery, queryResponseBody, runQuery } from './query.ts';
 import type { Realm, StoredReply } from './realm.ts';
@@ -173,6 +180,10 @@ export function createApiHandler(deps: ApiDeps) {
       const settings = deps.faults();
       const delay = latencyFor(deps.random, deps.latencyMs(), settings.latencyMs);
       if (delay > 0) await sleep(delay);
+      if (shouldInject(deps.random, settings.throttle403Rate)) {
+        res.status(403).type('application/json;charset=UTF-8').send(throttle403Body());
+        return;
+      }
       if (shouldInject(deps.random, settings.errorRate)) {
         const injected = injectedError(deps.random);
         res.status(injected.status).type(injected.contentType).send(injected.body);
@@ -195,12 +206,15 @@ export function createApiHandler(deps: ApiDeps) {
       }
       // QuickBooks still at work on a create after its client gave up: the invoice lands late.
       // Only a first sending is slow; a repeat that arrives meanwhile finds no reply to replay.
-      if (
-        endpoint === 'POST /invoice' &&
-        firstSending(requestId) &&
-        shouldInject(deps.random, settings.lateCreateRate)
-      )
+      const first = endpoint === 'POST /invoice' && firstSending(requestId);
+      if (first && shouldInject(deps.random, settings.lateCreateRate))
         await sleep(settings.lateCreateMs ?? LATE_CREATE_MS);
+      // The gateway gives up and answers 504 at once; the create behind it lands later.
+      if (first && shouldInject(deps.random, settings.gatewayTimeoutRate)) {
+        res.status(504).type('text/html').send(gatewayTimeoutHtml());
+        release();
+        await sleep(settings.lateCreateMs ?? LATE_CREATE_MS);
+      }
 
       const ctx: OpContext = { realm, params, sentEmails: deps.sentEmails };
       let reply: Reply;
@@ -223,7 +237,7 @@ export function createApiHandler(deps: ApiDeps) {
         realm.replays.set(requestId, stored);
       }
       if (hold?.phase === 'response') await hold.released;
-      if (clientGone) return;
+      if (clientGone || res.headersSent) return;
       if (reply.hang) {
         // From Intuit's side the request is finished; only the client is left waiting.
         release();

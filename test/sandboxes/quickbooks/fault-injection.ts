@@ -14,6 +14,18 @@ export interface FaultSettings {
    */
   lateCreateRate?: number;
   lateCreateMs?: number;
+  /**
+   * Share (0..1) of invoice creates answered at once with a 504 gateway page while QuickBooks
+   * carries the create out `lateCreateMs` later: a 5xx says nothing of whether the work was done
+   * (Intuit's error guide: 500 "resubmit once", 503 unavailable; a gateway answers for the server
+   * behind it).
+   */
+  gatewayTimeoutRate?: number;
+  /**
+   * Share (0..1) of API calls refused as a throttle answered HTTP 403 with Fault code 3001
+   * (ThrottleExceeded), as seen by python-quickbooks#43 and quickbooks-ruby#338.
+   */
+  throttle403Rate?: number;
   /** Every access token is treated as expired (401) while set. */
   expireTokens?: boolean;
   /** Every refresh answers invalid_grant while set. */

@@ -171,6 +171,30 @@ export function throttleXml(): string {
   return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><IntuitResponse time="${qboTime()}" xmlns="http://schema.intuit.com/finance/v3"><Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message><Detail>The request limit was reached.  Try again later</Detail></Error></Fault></IntuitResponse>`;
 }
 
+export function gatewayTimeoutHtml(): string {
+  return `<!DOCTYPE html>
+<html><head><title>504 Gateway Time-out</title></head>
+<body><center><h1>504 Gateway Time-out</h1></center></body></html>
+`;
+}
+
+/** A throttle as some companies' requests have been answered: HTTP 403, Fault code 3001. */
+export function throttle403Body(): string {
+  return JSON.stringify({
+    Fault: {
+      Error: [
+        {
+          Message: 'message=ThrottleExceeded; errorCode=003001; statusCode=403',
+          Detail: 'The request limit was reached.  Try again later',
+          code: '3001',
+        },
+      ],
+      type: 'ValidationFault',
+    },
+    time: new Date().toISOString(),
+  });
+}
+
 export function serviceUnavailableHtml(): string {
   return `<!DOCTYPE html>
 <html><head><title>503 Service Temporarily Unavailable</title></head>
