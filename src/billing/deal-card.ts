@@ -12,6 +12,7 @@ import { moneyView, scheduleView } from '../schedules/view.ts';
 import { invoicePushes } from '../store/schema.ts';
 import { portalOf } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
+import { owedOn } from './ledger.ts';
 import { summaryInvoice } from './write-back.ts';
 
 /** Something on the deal that needs a person, in words they can act on. */
@@ -192,7 +193,7 @@ async function dealOrNothing(
 type PushRow = typeof invoicePushes.$inferSelect;
 
 /** What is still owed of the milestone's money on its invoice. */
-const outstandingOf = (p: PushRow) => Math.max(0, p.amount - Math.min(p.paidAmount, p.amount));
+const outstandingOf = (p: PushRow) => owedOn(p);
 
 /** Due before today and not paid in full. */
 const overdue = (p: PushRow, asOf: CalendarDate) =>

@@ -4,7 +4,7 @@ import { markWeeks, weekOf, weeksFrom } from '../domain/forecast.ts';
 import { moneyView } from '../schedules/view.ts';
 import { type Queryable, rowsOf } from '../store/db.ts';
 import { invoicePushes, milestones, qboPaymentLinks, schedules } from '../store/schema.ts';
-import { filterConditions, type PortfolioFilters } from './portfolio-filters.ts';
+import { balanceInQuickBooks, filterConditions, type PortfolioFilters } from './portfolio-filters.ts';
 
 export const FORECAST_WEEKS = 26;
 /** Weeks before this one shown with what actually came in. */
@@ -58,14 +58,14 @@ function cashSources(tenantId: string, filters: PortfolioFilters, asOf: Calendar
          where ${milestones.tenantId} = ${tenantId} and ${milestones.status} = 'planned'
            and ${planned.horizon} and ${where}`,
     sql`select ${invoicePushes.currency} as currency, ${invoiced.week} as week, ${schedules.dealId} as deal_id,
-               ${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount}) as amount,
+               ${balanceInQuickBooks} as amount,
                ${invoiced.overdue} as overdue
           from ${invoicePushes}
           join ${milestones} on ${milestones.id} = ${invoicePushes.milestoneId}
           join ${schedules} on ${schedules.id} = ${milestones.scheduleId}
          where ${invoicePushes.tenantId} = ${tenantId}
            and ${invoicePushes.status} in ('pending', 'sending', 'created', 'failed')
-           and ${invoicePushes.paidAmount} < ${invoicePushes.amount} and ${invoiced.horizon} and ${where}`,
+           and ${balanceInQuickBooks} > 0 and ${invoiced.horizon} and ${where}`,
     sql`select ${invoicePushes.currency} as currency, ${monday(sql`${qboPaymentLinks.receivedOn}`)} as week,
                ${schedules.dealId} as deal_id, ${qboPaymentLinks.amount} as amount, false as overdue
           from ${qboPaymentLinks}

@@ -67,3 +67,12 @@ export function failedPushes(db: Queryable, tenantId: string) {
     .from(invoicePushes)
     .where(and(eq(invoicePushes.tenantId, tenantId), eq(invoicePushes.status, 'failed')));
 }
+
+type Owed = Pick<Push, 'amount' | 'paidAmount' | 'qboBalance'>;
+
+/** What the client still owes on an invoice as QuickBooks says (tax included); before its first read, what it billed less what came in. */
+export const owedOn = (push: Owed) =>
+  push.qboBalance ?? Math.max(0, push.amount - Math.min(push.paidAmount, push.amount));
+
+/** What an invoice bills as QuickBooks has it (tax included), else the milestone's own amount. */
+export const billedOn = (push: Pick<Push, 'amount' | 'qboTotal'>) => push.qboTotal ?? push.amount;

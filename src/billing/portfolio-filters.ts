@@ -25,5 +25,8 @@ export function filterConditions(f: PortfolioFilters): SQL | undefined {
 /** What QuickBooks says is still owed on an invoice (tax included), else billed less received. */
 export const balanceInQuickBooks = sql`coalesce(${invoicePushes.qboBalance}, ${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount}))`;
 
+/** What an invoice bills as QuickBooks has it (tax included), else the milestone's amount. */
+export const billedInQuickBooks = sql`coalesce(${invoicePushes.qboTotal}, ${invoicePushes.amount})`;
+
 /** An invoice still owed on, in QuickBooks. */
 export const openInvoice = and(eq(invoicePushes.status, 'created'), sql`${balanceInQuickBooks} > 0`);

@@ -4,7 +4,13 @@ import { displayMoney } from '../domain/money.ts';
 import { moneyView } from '../schedules/view.ts';
 import type { Queryable } from '../store/db.ts';
 import { invoicePushes, milestones, schedules } from '../store/schema.ts';
-import { filterConditions, type PortfolioFilters } from './portfolio-filters.ts';
+import { owedOn } from './ledger.ts';
+import {
+  balanceInQuickBooks,
+  billedInQuickBooks,
+  filterConditions,
+  type PortfolioFilters,
+} from './portfolio-filters.ts';
 
 export type { PortfolioFilters } from './portfolio-filters.ts';
 
@@ -38,12 +44,13 @@ export async function portfolio(
     .groupBy(schedules.currency, milestones.status)
     .orderBy(asc(schedules.currency), asc(milestones.status));
 
-  const open = sql`${invoicePushes.amount} - least(${invoicePushes.paidAmount}, ${invoicePushes.amount})`;
+  // QuickBooks' figures, tax included: billed is its total, owed its balance, received the rest.
+  const open = balanceInQuickBooks;
   const moneyQuery = db
     .select({
       currency: invoicePushes.currency,
-      invoiced: sql<string>`sum(${invoicePushes.amount})::text`,
-      paid: sql<string>`sum(least(${invoicePushes.paidAmount}, ${invoicePushes.amount}))::text`,
+      invoiced: sql<string>`sum(${billedInQuickBooks})::text`,
+      paid: sql<string>`sum(${billedInQuickBooks} - ${open})::text`,
       outstanding: sql<string>`sum(${open})::text`,
       overdue: sql<string>`coalesce(sum(${open}) filter (where ${invoicePushes.dueDate} < ${asOf}), 0)::text`,
     })
@@ -111,6 +118,7 @@ async function needsAttention(
         dueDate: invoicePushes.dueDate,
         amount: invoicePushes.amount,
         paidAmount: invoicePushes.paidAmount,
+        qboBalance: invoicePushes.qboBalance,
         currency: invoicePushes.currency,
         discrepancy: invoicePushes.discrepancy,
         errorMessage: invoicePushes.errorMessage,
@@ -130,7 +138,7 @@ async function needsAttention(
           and(
             eq(invoicePushes.status, 'created'),
             lt(invoicePushes.dueDate, asOf),
-            lt(invoicePushes.paidAmount, invoicePushes.amount),
+            sql`${balanceInQuickBooks} > 0`,
           ),
         ),
       ),
@@ -167,6 +175,7 @@ type AttentionPush = Pick<
   | 'dueDate'
   | 'amount'
   | 'paidAmount'
+  | 'qboBalance'
   | 'currency'
   | 'discrepancy'
   | 'errorMessage'
@@ -188,7 +197,7 @@ function why(
   if (m.status === 'accepted' || m.status === 'invoicing')
     return { kind: 'earned_not_billed', reason: 'Accepted by the client, not yet invoiced' };
   if (push?.status === 'created' && push.dueDate && push.dueDate < asOf) {
-    const open = push.amount - Math.min(push.paidAmount, push.amount);
+    const open = owedOn(push);
     return {
       kind: 'overdue',
       reason: `Invoice ${push.docNumber} was due on ${push.dueDate}; ${displayMoney(open, push.currency)} still open`,

@@ -109,7 +109,7 @@ async function invoiceOnce(
       .where(eq(invoicePushes.id, push.id));
     try {
       const result = await company.createInvoice(invoice, requestId);
-      await created(deps, push, milestone, result.id, invoice.customerId, result.intuitTid);
+      await created(deps, push, milestone, result.id, invoice.customerId, result.intuitTid, result);
       return 'created' as const;
     } catch (error) {
       if (!outcomeUnknown(error)) throw error;
@@ -268,6 +268,7 @@ async function created(
   invoiceId: string,
   customerId: string | null,
   intuitTid: string | undefined,
+  owed?: { total: number | null; balance: number | null },
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
     await tx
@@ -276,6 +277,9 @@ async function created(
         status: 'created',
         qboInvoiceId: invoiceId,
         qboCustomerId: customerId,
+        // QuickBooks' figures, tax included, from the create's answer; an adopted invoice's come
+        // with its first read.
+        ...(owed?.total != null ? { qboTotal: owed.total, qboBalance: owed.balance ?? owed.total } : {}),
         intuitTid: intuitTid ?? null,
         errorCode: null,
         errorMessage: null,

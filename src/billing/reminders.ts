@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, isNotNull, lt, max } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, lt, max, sql } from 'drizzle-orm';
 import { addDays, type CalendarDate } from '../domain/dates.ts';
 import { displayMoney } from '../domain/money.ts';
 import { remindersSent } from '../metrics.ts';
@@ -13,6 +13,7 @@ import {
 import { portalOf, type Tenant } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
 import { settleInvoice } from './payments.ts';
+import { balanceInQuickBooks } from './portfolio-filters.ts';
 
 export const DEFAULT_REMINDERS: ReminderPolicy = {
   enabled: false,
@@ -64,7 +65,8 @@ export async function remindOverdue(
         eq(invoicePushes.status, 'created'),
         isNotNull(invoicePushes.dueDate),
         lt(invoicePushes.dueDate, asOf),
-        lt(invoicePushes.paidAmount, invoicePushes.amount),
+        // Still owed in QuickBooks, tax included (a net amount paid leaves the tax owed).
+        sql`${balanceInQuickBooks} > 0`,
         inArray(milestones.status, ['invoiced', 'partially_paid']),
       ),
     );
@@ -115,7 +117,7 @@ async function sendReminder(
       return 'skipped: no longer owed';
     }
     await company.sendInvoice(push.qboInvoiceId!);
-    const owed = displayMoney(Math.min(state.balance, push.amount), push.currency);
+    const owed = displayMoney(state.balance, push.currency);
     const deal = await deps.hubspot.recentDeal(portalOf(tenant), dealId).catch(() => undefined);
     const taskId = await deps.hubspot.createTask(portalOf(tenant), {
       dealId,

@@ -11,7 +11,7 @@ import type { Queryable } from '../store/db.ts';
 import { acceptances, invoicePushes, milestones, schedules, tenants } from '../store/schema.ts';
 import { portalOf } from '../tenants/repository.ts';
 import type { BillingDeps } from './deps.ts';
-import { findPush, type Push } from './ledger.ts';
+import { billedOn, findPush, type Push } from './ledger.ts';
 
 export type WriteBackOutcome = 'written' | 'already_written' | 'deal_not_found';
 
@@ -147,7 +147,8 @@ export async function dealBillingSummary(
  */
 export const summaryInvoice = (push: Push) => ({
   milestoneId: push.milestoneId,
-  amount: push.amount,
+  // Billed as QuickBooks has it, tax included: what is outstanding is then its balance.
+  amount: billedOn(push),
   dueDate: push.dueDate,
   paid: push.reconciledAt ? push.paidAmount : null,
 });

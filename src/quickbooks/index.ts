@@ -83,7 +83,14 @@ export interface QuickBooksCompany {
   createInvoice(
     invoice: InvoiceFacts,
     requestId: string,
-  ): Promise<{ id: string; docNumber: string | null; intuitTid: string | undefined }>;
+  ): Promise<{
+    id: string;
+    docNumber: string | null;
+    intuitTid: string | undefined;
+    /** TotalAmt and Balance in minor units: tax included, as QuickBooks computed it. */
+    total: number | null;
+    balance: number | null;
+  }>;
   /**
    * The invoice an earlier attempt of the push created, if any: by our DocNumber, or where the
    * company numbers invoices itself by the customer, the invoice date and our PrivateNote.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config.ts';
+import { parseAmount } from '../domain/money.ts';
 import type { Company } from './company.ts';
 import { type InvoiceFacts, invoiceBody, pushMarker } from './invoice-mapping.ts';
 
@@ -7,6 +8,8 @@ const Invoice = z.looseObject({
   Id: z.string(),
   DocNumber: z.string().optional(),
   PrivateNote: z.string().optional(),
+  TotalAmt: z.number().optional(),
+  Balance: z.number().optional(),
 });
 
 export interface FoundInvoice {
@@ -66,7 +69,16 @@ export async function createInvoice(company: Company, facts: InvoiceFacts, reque
     sdk.createInvoice({ ...invoiceBody(facts), requestId }, cb),
   );
   const invoice = Invoice.parse(result.data);
-  return { id: invoice.Id, docNumber: invoice.DocNumber ?? null, intuitTid: result.intuitTid };
+  // What the client owes as QuickBooks computed it, tax included (TotalAmt; Balance, still unpaid).
+  const minor = (value: number | undefined) =>
+    value === undefined ? null : parseAmount(String(value), facts.currency, { round: true });
+  return {
+    id: invoice.Id,
+    docNumber: invoice.DocNumber ?? null,
+    intuitTid: result.intuitTid,
+    total: minor(invoice.TotalAmt),
+    balance: minor(invoice.Balance),
+  };
 }
 
 /** Whether a note holding `marker` is attached to the invoice already (an attempt whose answer was lost). */
