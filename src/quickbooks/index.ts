@@ -220,7 +220,10 @@ function companyOf(deps: QuickBooksDeps, company: Company): QuickBooksCompany {
   return {
     realmId: company.realmId,
     async prepareInvoice(draft, party, settings) {
-      const facts = await companyFacts(deps, company, company.tenantId);
+      let facts = await companyFacts(deps, company, company.tenantId);
+      // Multicurrency may have been turned on since the facts were read: ask again before refusing.
+      if (draft.currency !== facts.homeCurrency && !facts.multiCurrency)
+        facts = await companyFacts(deps, company, company.tenantId, { fresh: true });
       if (draft.currency !== facts.homeCurrency && !facts.multiCurrency) {
         throw new DomainError(
           'quickbooks_setup',

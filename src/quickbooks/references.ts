@@ -32,21 +32,33 @@ const CompanyFacts = z.object({
    * QuickBooks numbers them itself, and an invoice is found again by its PrivateNote.
    */
   customTxnNumbers: z.boolean(),
+  /** When they were read: a company's settings change (multicurrency turned on, numbering). */
+  readAt: z.iso.datetime(),
 });
 export type CompanyFacts = z.infer<typeof CompanyFacts>;
 
+/** Facts older than this are read again. */
+const FACTS_FOR_MS = 24 * 60 * 60_000;
+
 /**
- * The company's country, home currency, multicurrency switch and numbering: read once, kept with
- * the connection. Facts kept before a field existed are read afresh.
+ * The company's country, home currency, multicurrency switch and numbering: kept with the
+ * connection, and read again when a day old, on reconnecting, when `fresh` is asked (what was kept
+ * would refuse an invoice), and when kept before a field existed.
  */
-export async function companyFacts(deps: Deps, company: Company, tenantId: string): Promise<CompanyFacts> {
+export async function companyFacts(
+  deps: Deps,
+  company: Company,
+  tenantId: string,
+  opts: { fresh?: boolean } = {},
+): Promise<CompanyFacts> {
   const { db } = deps;
   const [row] = await db
     .select({ company: qboConnections.company })
     .from(qboConnections)
     .where(eq(qboConnections.tenantId, tenantId));
   const kept = CompanyFacts.safeParse(row?.company);
-  if (kept.success) return kept.data;
+  if (kept.success && !opts.fresh && Date.now() - Date.parse(kept.data.readAt) < FACTS_FOR_MS)
+    return kept.data;
   const info = z
     .looseObject({
       CompanyName: z.string().optional(),
@@ -72,6 +84,7 @@ export async function companyFacts(deps: Deps, company: Company, tenantId: strin
     multiCurrency: prefs.CurrencyPrefs?.MultiCurrencyEnabled ?? false,
     // Unsaid: send our DocNumber, as the app always did.
     customTxnNumbers: prefs.SalesFormsPrefs?.CustomTxnNumbers ?? true,
+    readAt: new Date().toISOString(),
   };
   await db.update(qboConnections).set({ company: facts }).where(eq(qboConnections.tenantId, tenantId));
   return facts;

@@ -71,10 +71,11 @@ export async function saveConnection(
     .values({ tenantId, realmId })
     .onConflictDoUpdate({
       target: qboConnections.tenantId,
-      // Another company's facts must not survive a switch of company.
+      // Another company's facts must not survive a switch of company, and a reconnect reads the
+      // same company's again (its settings may have changed meanwhile).
       set: switched
         ? { realmId, company: null, connectedAt: new Date(), updatedAt: new Date() }
-        : { updatedAt: new Date() },
+        : { company: null, updatedAt: new Date() },
     });
   if (switched) await forgetCustomers(deps.db, tenantId);
   await store.save(tenantId, issued(tokens));

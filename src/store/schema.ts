@@ -343,6 +343,7 @@ export const qboConnections = pgTable('qbo_connections', {
     multiCurrency: boolean;
     name: string;
     customTxnNumbers?: boolean;
+    readAt?: string;
   }>(),
   connectedAt: timestamp('connected_at', { withTimezone: true }).notNull().defaultNow(),
   /** Reconciliation has read every change of the company up to here. */

@@ -121,6 +121,11 @@ export interface QuickBooksSandbox {
   voidPayment(realmId: string, paymentId: string): Payment;
   deletePayment(realmId: string, paymentId: string): void;
   deleteInvoice(realmId: string, invoiceId: string): void;
+  /**
+   * Multicurrency turned on in the company's settings, as an admin does in QuickBooks ("Once you
+   * turn on multicurrency, you can't turn it off", Intuit's help): Preferences say so from then on.
+   */
+  turnOnMultiCurrency(realmId: string): void;
   /** Invoices a bookkeeper enters by hand for a customer: `count` of them, one service line each. */
   enterInvoices(realmId: string, customerId: string, count: number, amount: number): Invoice[];
   /** Changes the amount of the invoice's first line (QuickBooks recomputes total and balance). */
@@ -369,6 +374,12 @@ export async function startQuickBooksSandbox(
       const payment = realm.get<Payment>('Payment', paymentId);
       if (!payment) throw new Error(`Payment ${paymentId} not found in realm ${realmId}`);
       asError(() => deletePayment(realm, { Id: paymentId, SyncToken: payment.SyncToken }));
+    },
+    turnOnMultiCurrency(realmId) {
+      const realm = realmOf(realmId);
+      (realm.settings as { multiCurrency: boolean }).multiCurrency = true;
+      const prefs = realm.get('Preferences', '1') as { CurrencyPrefs?: { MultiCurrencyEnabled?: boolean } };
+      if (prefs.CurrencyPrefs) prefs.CurrencyPrefs.MultiCurrencyEnabled = true;
     },
     deleteInvoice(realmId, invoiceId) {
       const realm = realmOf(realmId);
