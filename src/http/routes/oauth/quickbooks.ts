@@ -162,9 +162,11 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
     }
     ctx.logger.info({ tenantId, realmId }, 'QuickBooks company connected');
     // The company's name, currency and numbering as they are now; a failure here waits for the first invoice.
-    await ctx.quickbooks.connectionFacts(tenantId).catch((error: Error) =>
-      ctx.logger.warn({ tenantId, err: error.message }, 'company facts not read yet'),
-    );
+    await ctx.quickbooks
+      .connectionFacts(tenantId)
+      .catch((error: Error) =>
+        ctx.logger.warn({ tenantId, err: error.message }, 'company facts not read yet'),
+      );
     await resumeWaiting(ctx, WAITING_FOR.quickbooks, {
       tenantId,
       actor: `quickbooks:connected:${realmId}`,
