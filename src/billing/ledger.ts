@@ -1,11 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { today } from '../domain/dates.ts';
 import { withhold } from '../domain/retainage.ts';
 import { dueDate } from '../domain/terms.ts';
 import { newId } from '../ids.ts';
 import type { MilestoneRow, ScheduleRow } from '../schedules/repository.ts';
 import type { Queryable } from '../store/db.ts';
-import { invoicePushes, tenants } from '../store/schema.ts';
+import { invoicePushes, milestones, tenants } from '../store/schema.ts';
 
 const DOC_NUMBER_MAX = 21;
 
@@ -32,7 +32,7 @@ export async function recordPush(
   const invoiceDate = today(acceptedAt > now ? now : acceptedAt);
   const amount =
     milestone.kind === 'retainage_release'
-      ? milestone.amount
+      ? await withheldOn(tx, schedule.id)
       : withhold(milestone.amount, schedule.retainagePercent).payable;
   const id = newId('push');
   await tx.insert(invoicePushes).values({
@@ -47,6 +47,26 @@ export async function recordPush(
     dueDate: dueDate(invoiceDate, milestone.paymentTerms ?? schedule.paymentTerms),
   });
   return id;
+}
+
+/**
+ * What the schedule's invoices held back, to the minor unit: each portion's amount less what its
+ * invoice bills, over every invoice not voided. The release bills exactly this, however the
+ * milestones were split and rounded, so the invoices add up to what was accepted.
+ */
+async function withheldOn(tx: Queryable, scheduleId: string): Promise<number> {
+  const [row] = await tx
+    .select({ withheld: sql<string>`coalesce(sum(${milestones.amount} - ${invoicePushes.amount}), 0)::text` })
+    .from(invoicePushes)
+    .innerJoin(milestones, eq(milestones.id, invoicePushes.milestoneId))
+    .where(
+      and(
+        eq(milestones.scheduleId, scheduleId),
+        eq(milestones.kind, 'standard'),
+        ne(invoicePushes.status, 'voided'),
+      ),
+    );
+  return Number(row?.withheld ?? 0);
 }
 
 export type Push = typeof invoicePushes.$inferSelect;
