@@ -45,34 +45,23 @@ export async function revokeShareLink(db: Queryable, tenantId: string, id: strin
   return row && shareLinkView(row);
 }
 
-/** The live link a token opens (not expired, not revoked), noting its use. */
+/** The live link a token opens: not expired, not revoked. */
+const live = (token: string) =>
+  and(
+    eq(shareLinks.tokenHash, sha256(token)),
+    isNull(shareLinks.revokedAt),
+    gt(shareLinks.expiresAt, new Date()),
+  );
+
 /** A share link still valid, without marking it used (the page that asks to confirm). */
 export async function findShareLink(db: Queryable, token: string) {
-  const [row] = await db
-    .select()
-    .from(shareLinks)
-    .where(
-      and(
-        eq(shareLinks.tokenHash, sha256(token)),
-        isNull(shareLinks.revokedAt),
-        gt(shareLinks.expiresAt, new Date()),
-      ),
-    );
+  const [row] = await db.select().from(shareLinks).where(live(token));
   return row;
 }
 
+/** The live link a token opens, noting its use. */
 export async function redeemShareLink(db: Queryable, token: string) {
-  const [row] = await db
-    .update(shareLinks)
-    .set({ lastUsedAt: new Date() })
-    .where(
-      and(
-        eq(shareLinks.tokenHash, sha256(token)),
-        isNull(shareLinks.revokedAt),
-        gt(shareLinks.expiresAt, new Date()),
-      ),
-    )
-    .returning();
+  const [row] = await db.update(shareLinks).set({ lastUsedAt: new Date() }).where(live(token)).returning();
   return row;
 }
 

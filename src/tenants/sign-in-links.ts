@@ -23,32 +23,21 @@ export async function mintSignInLink(
   return { token, expiresAt };
 }
 
+const valid = (token: string, purpose: LinkPurpose) =>
+  and(
+    eq(signInLinks.tokenHash, sha256(token)),
+    eq(signInLinks.purpose, purpose),
+    gt(signInLinks.expiresAt, new Date()),
+  );
+
 /** The link's tenant while it is valid, without using it up (the page that asks to confirm). */
 export async function findSignInLink(db: Queryable, token: string, purpose: LinkPurpose) {
-  const [row] = await db
-    .select()
-    .from(signInLinks)
-    .where(
-      and(
-        eq(signInLinks.tokenHash, sha256(token)),
-        eq(signInLinks.purpose, purpose),
-        gt(signInLinks.expiresAt, new Date()),
-      ),
-    );
+  const [row] = await db.select().from(signInLinks).where(valid(token, purpose));
   return row;
 }
 
 /** Deleting the row is what makes the link single-use: a second click finds nothing. */
 export async function redeemSignInLink(db: Queryable, token: string, purpose: LinkPurpose) {
-  const [row] = await db
-    .delete(signInLinks)
-    .where(
-      and(
-        eq(signInLinks.tokenHash, sha256(token)),
-        eq(signInLinks.purpose, purpose),
-        gt(signInLinks.expiresAt, new Date()),
-      ),
-    )
-    .returning();
+  const [row] = await db.delete(signInLinks).where(valid(token, purpose)).returning();
   return row;
 }

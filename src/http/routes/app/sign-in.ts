@@ -1,18 +1,13 @@
 import express, { Router } from 'express';
-import { z } from 'zod';
 import type { AppContext } from '../../../context.ts';
-import { findTenant } from '../../../tenants/repository.ts';
 import { findShareLink, redeemShareLink } from '../../../tenants/share-links.ts';
 import { findSignInLink, redeemSignInLink } from '../../../tenants/sign-in-links.ts';
-import { requireConfirmation, requireCsrf } from '../../csrf.ts';
-import { confirmationPage, portalName } from '../../link-confirmation.ts';
+import { requireCsrf } from '../../csrf.ts';
+import { confirmationRoute, confirmed, confirmedLink, portalName } from '../../link-confirmation.ts';
 import { page } from '../../pages.ts';
 import { HttpProblem } from '../../problem.ts';
 import { sameOriginOnly } from '../../security.ts';
 import { endSession, requireSession, startSession } from '../../session.ts';
-
-const Link = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) });
-const Confirmed = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/), _csrf: z.string() });
 
 /**
  * Where "Open portfolio" in HubSpot sends the browser (a single-use link, 5 minutes) and where a
@@ -21,11 +16,6 @@ const Confirmed = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/), 
 export function signInRoutes(ctx: AppContext): Router {
   const router = Router();
   const secure = { secure: ctx.config.publicUrl.startsWith('https:') };
-  const confirmed = [
-    sameOriginOnly(ctx.config.publicUrl),
-    express.urlencoded({ extended: false, limit: '2kb' }),
-    requireConfirmation(ctx.encryptionKey),
-  ];
   const expiredSignIn = () =>
     new HttpProblem(
       'forbidden',
@@ -37,48 +27,44 @@ export function signInRoutes(ctx: AppContext): Router {
       'this share link expired or was revoked; ask whoever shared the portfolio for a new one',
     );
 
-  router.get('/app/sign-in', async (req, res) => {
-    const query = Link.safeParse(req.query);
-    const link = query.success ? await findSignInLink(ctx.db, query.data.link, 'portfolio') : undefined;
-    const tenant = link && (await findTenant(ctx.db, link.tenantId));
-    if (!query.success || !tenant) throw expiredSignIn();
-    await confirmationPage(ctx, req, res, {
-      tenant,
-      action: '/app/sign-in',
-      link: query.data.link,
-      heading: 'Open the billing portfolio',
-      explain: [`This link opens the milestone billing portfolio of ${portalName(tenant)}.`],
-      submit: `Open the portfolio of ${tenant.name}`,
-    });
-  });
-  router.post('/app/sign-in', ...confirmed, async (req, res) => {
-    const form = Confirmed.safeParse(req.body);
-    const link = form.success ? await redeemSignInLink(ctx.db, form.data.link, 'portfolio') : undefined;
+  router.get(
+    '/app/sign-in',
+    confirmationRoute(ctx, {
+      find: (token) => findSignInLink(ctx.db, token, 'portfolio'),
+      expired: expiredSignIn,
+      page: (tenant) => ({
+        heading: 'Open the billing portfolio',
+        explain: [`This link opens the milestone billing portfolio of ${portalName(tenant)}.`],
+        submit: `Open the portfolio of ${tenant.name}`,
+      }),
+    }),
+  );
+  router.post('/app/sign-in', ...confirmed(ctx), async (req, res) => {
+    const token = confirmedLink(req);
+    const link = token ? await redeemSignInLink(ctx.db, token, 'portfolio') : undefined;
     if (!link) throw expiredSignIn();
     await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
     res.redirect(303, '/app/portfolio');
   });
 
   /** A bookkeeper's share link: reusable until it expires or is revoked; the session only looks. */
-  router.get('/app/shared', async (req, res) => {
-    const query = Link.safeParse(req.query);
-    const link = query.success ? await findShareLink(ctx.db, query.data.link) : undefined;
-    const tenant = link && (await findTenant(ctx.db, link.tenantId));
-    if (!query.success || !tenant) throw expiredShare();
-    await confirmationPage(ctx, req, res, {
-      tenant,
-      action: '/app/shared',
-      link: query.data.link,
-      heading: 'Open a shared billing portfolio',
-      explain: [
-        `${portalName(tenant)} shared its milestone billing portfolio with you, read-only: you can look and export, not change anything.`,
-      ],
-      submit: `Open the portfolio of ${tenant.name}`,
-    });
-  });
-  router.post('/app/shared', ...confirmed, async (req, res) => {
-    const form = Confirmed.safeParse(req.body);
-    const link = form.success ? await redeemShareLink(ctx.db, form.data.link) : undefined;
+  router.get(
+    '/app/shared',
+    confirmationRoute(ctx, {
+      find: (token) => findShareLink(ctx.db, token),
+      expired: expiredShare,
+      page: (tenant) => ({
+        heading: 'Open a shared billing portfolio',
+        explain: [
+          `${portalName(tenant)} shared its milestone billing portfolio with you, read-only: you can look and export, not change anything.`,
+        ],
+        submit: `Open the portfolio of ${tenant.name}`,
+      }),
+    }),
+  );
+  router.post('/app/shared', ...confirmed(ctx), async (req, res) => {
+    const token = confirmedLink(req);
+    const link = token ? await redeemShareLink(ctx.db, token) : undefined;
     if (!link) throw expiredShare();
     await startSession(
       ctx.db,

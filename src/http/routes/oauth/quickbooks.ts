@@ -1,13 +1,11 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { resumeWaiting, WAITING_FOR } from '../../../billing/retry.ts';
 import type { AppContext } from '../../../context.ts';
 import { QuickBooksOAuthError } from '../../../quickbooks/index.ts';
 import { isUniqueViolation } from '../../../store/db.ts';
-import { findTenant } from '../../../tenants/repository.ts';
 import { findSignInLink, redeemSignInLink } from '../../../tenants/sign-in-links.ts';
-import { requireConfirmation } from '../../csrf.ts';
-import { confirmationPage, portalName } from '../../link-confirmation.ts';
+import { confirmationRoute, confirmed, confirmedLink, portalName } from '../../link-confirmation.ts';
 import { authorizeWithState, consumeState } from '../../oauth-state.ts';
 import { page } from '../../pages.ts';
 import { HttpProblem } from '../../problem.ts';
@@ -24,8 +22,6 @@ const Callback = z.object({
   error: z.string().max(200).optional(),
   error_description: z.string().max(500).optional(),
 });
-
-const Link = z.object({ link: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) });
 
 const companyInUse = (realmId: string) =>
   new HttpProblem(
@@ -53,50 +49,31 @@ export function quickbooksOAuthRoutes(ctx: AppContext): Router {
    * own POST signs the window in for that tenant and goes on to Intuit (a link someone else minted
    * would otherwise bind the opener's books to the minter's portal).
    */
-  router.get('/oauth/quickbooks/start', async (req, res) => {
-    const token = Link.safeParse(req.query);
-    const link = token.success
-      ? await findSignInLink(ctx.db, token.data.link, 'quickbooks_connect')
-      : undefined;
-    const tenant = link && (await findTenant(ctx.db, link.tenantId));
-    if (!token.success || !tenant) throw expired();
-    await confirmationPage(ctx, req, res, {
-      tenant,
-      action: '/oauth/quickbooks/start',
-      link: token.data.link,
-      heading: `Connect QuickBooks to ${tenant.name}`,
-      explain: [
-        `This link connects a QuickBooks Online company to ${portalName(tenant)}.`,
-        `The company you choose on Intuit's page next will be bound to that HubSpot portal: the app will read its customers and items, and create invoices in its books for that portal's deals.`,
-      ],
-      submit: `Continue to QuickBooks for ${tenant.name}`,
-    });
-  });
-  router.post(
+  router.get(
     '/oauth/quickbooks/start',
-    sameOriginOnly(ctx.config.publicUrl),
-    express.urlencoded({ extended: false, limit: '2kb' }),
-    requireConfirmation(ctx.encryptionKey),
-    async (req, res) => {
-      const form = Link.safeParse(req.body);
-      const link = form.success
-        ? await redeemSignInLink(ctx.db, form.data.link, 'quickbooks_connect')
-        : undefined;
-      if (!link) throw expired();
-      await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
-      res.redirect(
-        303,
-        await authorizeWithState(
-          ctx.db,
-          res,
-          'quickbooks',
-          link.tenantId,
-          ctx.quickbooks.authorizeUrl,
-          secure,
-        ),
-      );
-    },
+    confirmationRoute(ctx, {
+      find: (token) => findSignInLink(ctx.db, token, 'quickbooks_connect'),
+      expired,
+      page: (tenant) => ({
+        heading: `Connect QuickBooks to ${tenant.name}`,
+        explain: [
+          `This link connects a QuickBooks Online company to ${portalName(tenant)}.`,
+          `The company you choose on Intuit's page next will be bound to that HubSpot portal: the app will read its customers and items, and create invoices in its books for that portal's deals.`,
+        ],
+        submit: `Continue to QuickBooks for ${tenant.name}`,
+      }),
+    }),
   );
+  router.post('/oauth/quickbooks/start', ...confirmed(ctx), async (req, res) => {
+    const token = confirmedLink(req);
+    const link = token ? await redeemSignInLink(ctx.db, token, 'quickbooks_connect') : undefined;
+    if (!link) throw expired();
+    await startSession(ctx.db, res, { tenantId: link.tenantId, userEmail: link.userEmail }, secure);
+    res.redirect(
+      303,
+      await authorizeWithState(ctx.db, res, 'quickbooks', link.tenantId, ctx.quickbooks.authorizeUrl, secure),
+    );
+  });
 
   router.get('/oauth/quickbooks/connect', session, writable, async (_req, res) => {
     const tenantId = sessionOf(res).tenantId;
